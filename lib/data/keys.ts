@@ -1,0 +1,25 @@
+/**
+ * Every key and index key of the single table is built here, and nowhere else.
+ * Partition prefixes name the entity; `entityType` on each item says the same for
+ * stream filters and readers.
+ */
+export const entityTypes = {
+  customer: 'customer',
+  idempotencyRecord: 'idempotencyRecord',
+} as const;
+
+export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' }) as const;
+
+export const idempotencyKey = (digest: string) =>
+  ({ pk: `IDEMPOTENCY#${digest}`, sk: 'IDEMPOTENCY' }) as const;
+
+/** Case- and width-insensitive form of a name, used for prefix search. */
+export const searchableName = (name: string): string => name.normalize('NFKC').toLowerCase();
+
+/** Sort key of the name-ordered customer indexes: name first, id to break ties. */
+export const customerNameSort = (name: string, id: string): string =>
+  `${searchableName(name)}#${id}`;
+
+export const resellerPartition = (resellerId: string): string => `RESELLER#${resellerId}`;
+
+export const allCustomersPartition = 'CUSTOMERS';

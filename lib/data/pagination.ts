@@ -1,0 +1,60 @@
+import { validationFailed } from '../errors.js';
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+type Key = Record<string, string>;
+
+/** Cursors are opaque to callers: base64url JSON of the last item's key. */
+export const encodeCursor = (key: Key): string =>
+  Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+
+/**
+ * Decodes a cursor and checks that it names exactly the expected key attributes
+ * and stays in the expected partition, so a forged cursor cannot page into
+ * another tenant's data.
+ */
+export function decodeCursor(
+  cursor: string,
+  attributes: readonly string[],
+  partition: { readonly attribute: string; readonly value: string },
+): Key {
+  const invalid = () => validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  const entries = Object.entries(parsed);
+  const wellFormed =
+    entries.length === attributes.length &&
+    entries.every(([name, value]) => attributes.includes(name) && typeof value === 'string');
+  if (!wellFormed) throw invalid();
+  const key = parsed as Key;
+  if (key[partition.attribute] !== partition.value) throw invalid();
+  return key;
+}
+
+/**
+ * Queries ask for one item more than the page: when it comes back there is a
+ * next page, and the cursor is the key of the page's last item. A page that ends
+ * the list therefore says so (nextCursor null) instead of costing an empty read.
+ */
+export function pageFrom<I extends Record<string, unknown>, T>(
+  items: readonly I[],
+  limit: number,
+  keyAttributes: readonly string[],
+  toOutput: (item: I) => T,
+): Page<T> {
+  const pageItems = items.slice(0, limit);
+  const last = pageItems.at(-1);
+  const nextCursor =
+    items.length > limit && last
+      ? encodeCursor(Object.fromEntries(keyAttributes.map((name) => [name, String(last[name])])))
+      : null;
+  return { items: pageItems.map(toOutput), nextCursor };
+}

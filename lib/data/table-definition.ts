@@ -1,0 +1,35 @@
+/**
+ * The one table of the system. CDK (infra/constructs/data-table.ts) and the local
+ * runtime (infra/local/engine.ts) both build the table from this definition, so
+ * the keys and indexes can never drift apart.
+ */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableDefinition {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly globalIndexes: readonly IndexDefinition[];
+  /** Items carrying this attribute (epoch seconds) expire; used by idempotency records. */
+  readonly timeToLiveAttribute: string;
+  readonly streamView: 'NEW_AND_OLD_IMAGES';
+}
+
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  globalIndexes: [
+    // Customers of one reseller (or of no reseller) sorted by name: the reseller's list.
+    { name: 'byReseller', partitionKey: 'resellerPk', sortKey: 'nameSk' },
+    // Every customer sorted by name: the admin's list. One partition per index key is
+    // fine for customer records (created and renamed rarely); see README "Hot partitions".
+    { name: 'byName', partitionKey: 'allPk', sortKey: 'nameSk' },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+  streamView: 'NEW_AND_OLD_IMAGES',
+} as const satisfies TableDefinition;
+
+export type IndexName = (typeof tableDefinition.globalIndexes)[number]['name'];

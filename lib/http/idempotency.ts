@@ -1,0 +1,86 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import {
+  beginIdempotentRequest,
+  completeIdempotentRequest,
+  digestOf,
+  releaseIdempotentRequest,
+} from '../data/idempotency-store.js';
+import type { idempotencyKey } from '../data/keys.js';
+import { logger } from '../observability/logger.js';
+import { sharedServiceContext, type ServiceContext } from '../service-context.js';
+import type { ApiEvent, ApiResult } from './api-handler.js';
+import { callerScopeKey } from './caller.js';
+import type { RouteDefinition } from './route.js';
+
+/** JSON with sorted keys: the same body in another key order or spacing is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const defaultLeaseMillis = 30_000;
+
+/**
+ * Idempotency-Key (SPEC §1) as a middleware any POST route can switch on with
+ * `idempotent: true`. It runs after validation, so a 400 never claims a key.
+ * Only a 2xx answer is remembered; any failure releases the key and writes nothing.
+ */
+export function idempotency(
+  route: RouteDefinition,
+  context: () => ServiceContext = sharedServiceContext,
+): MiddlewareObj<ApiEvent, ApiResult, Error, Context> {
+  if (!route.idempotent) return {};
+  const claimed = new WeakMap<ApiEvent, ReturnType<typeof idempotencyKey>>();
+  return {
+    before: async ({ event, context: lambdaContext }) => {
+      const key = event.headers?.['idempotency-key'];
+      if (key === undefined || !event.caller) return;
+      const { db, now } = context();
+      const outcome = await beginIdempotentRequest(
+        db,
+        {
+          scope: [callerScopeKey(event.caller), event.requestContext.http.method, event.rawPath, key].join('\n'),
+          requestDigest: digestOf(canonicalJson(event.validated?.rawBody)),
+        },
+        now(),
+        lambdaContext.getRemainingTimeInMillis?.() || defaultLeaseMillis,
+      );
+      if (outcome.kind === 'replay') {
+        const { statusCode, headers, body } = outcome.response;
+        return { statusCode, headers: { ...headers, 'idempotent-replayed': 'true' }, body };
+      }
+      claimed.set(event, outcome.recordKey);
+    },
+    after: async ({ event, response }) => {
+      const recordKey = claimed.get(event);
+      if (!recordKey || !response) return;
+      try {
+        await completeIdempotentRequest(context().db, recordKey, {
+          statusCode: response.statusCode ?? 200,
+          headers: Object.fromEntries(
+            Object.entries(response.headers ?? {}).map(([name, value]) => [name, String(value)]),
+          ),
+          body: response.body ?? '',
+        });
+      } catch (error) {
+        // The work is done: answer it. The claim stays in progress until its lease ends.
+        logger.error('Could not record the idempotent response', error as Error);
+      }
+    },
+    onError: async ({ event }) => {
+      const recordKey = claimed.get(event);
+      if (!recordKey) return;
+      // A release that fails leaves the claim to expire with its lease; the answer is still the error.
+      await releaseIdempotentRequest(context().db, recordKey).catch((error: unknown) =>
+        logger.error('Could not release the idempotency key', error as Error),
+      );
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { ulid } from 'ulid';
+import { type Db, sharedDb } from './data/client.js';
+
+/** What domain services need from the outside world; tests pass their own. */
+export interface ServiceContext {
+  readonly db: Db;
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+let shared: ServiceContext | undefined;
+
+export function sharedServiceContext(): ServiceContext {
+  shared ??= { db: sharedDb(), now: () => new Date(), newId: () => ulid() };
+  return shared;
+}
