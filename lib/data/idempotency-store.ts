@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { idempotencyKeyReused, requestInProgress } from '../errors.js';
 import type { Db } from './client.js';
 import { conditionFailure } from './conditions.js';

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { conditionFailure } from '../data/conditions.js';
 import {
   allCustomersPartition,
@@ -144,8 +144,10 @@ export async function patchCustomer(
     sets.push('#name = :name', 'nameSk = :nameSk');
   }
   if (input.timezone !== undefined) {
+    // TIMEZONE is a DynamoDB reserved word, like NAME and STATUS.
+    names['#timezone'] = 'timezone';
     values[':timezone'] = input.timezone;
-    sets.push('timezone = :timezone');
+    sets.push('#timezone = :timezone');
   }
   const conditions = ['attribute_exists(pk)', '#status = :active'];
   if (caller.role === 'reseller') {

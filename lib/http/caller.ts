@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { forbidden, notFound, unauthorized } from '../errors.js';
 
 export const roles = ['admin', 'reseller', 'customer', 'switch'] as const;

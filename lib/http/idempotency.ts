@@ -36,7 +36,6 @@ export function idempotency(
   route: RouteDefinition,
   context: () => ServiceContext = sharedServiceContext,
 ): MiddlewareObj<ApiEvent, ApiResult, Error, Context> {
-  if (!route.idempotent) return {};
   const claimed = new WeakMap<ApiEvent, ReturnType<typeof idempotencyKey>>();
   return {
     before: async ({ event, context: lambdaContext }) => {

@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { problemSchema } from '../schemas/common.js';
 import { problemContentType } from './problem.js';
 import type { RouteDefinition } from './route.js';

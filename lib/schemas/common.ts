@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Server-generated ids are ULIDs; anything else cannot name a resource. */
 export const idSchema = z

@@ -1,0 +1,19 @@
+import { benchBundles } from './bundles.js';
+import { benchRoundTrips } from './round-trips.js';
+import { startBenchRuntime } from './support.js';
+import { benchThroughput } from './throughput.js';
+
+/** `npm run bench`: prints figures and ratios; nothing here asserts a speed. */
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+
+if (wanted('bundles')) await benchBundles();
+if (wanted('round-trips') || wanted('throughput')) {
+  const bench = await startBenchRuntime();
+  try {
+    if (wanted('round-trips')) await benchRoundTrips(bench);
+    if (wanted('throughput')) await benchThroughput(bench);
+  } finally {
+    await bench.runtime.stop();
+  }
+}

@@ -1,0 +1,175 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../../../lib/data/client.js';
+import { parseIfMatch } from '../../../../lib/data/versioning.js';
+import {
+  createCustomer,
+  defaultAdditionalInfo,
+  getCustomer,
+  listCustomers,
+  patchCustomer,
+} from '../../../../lib/domain/customers.js';
+import type { ServiceContext } from '../../../../lib/service-context.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const ctx: ServiceContext = {
+  db: { client: createDocumentClient('http://unused'), tableName: 'table' },
+  now: () => new Date('2026-11-28T10:00:00.000Z'),
+  newId: () => '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
+};
+
+const storedCustomer = (overrides: Record<string, unknown> = {}) => ({
+  pk: 'CUSTOMER#c1',
+  sk: 'CUSTOMER',
+  entityType: 'customer',
+  id: 'c1',
+  name: 'Acme',
+  resellerId: 'r1',
+  businessModel: 'universal',
+  currency: 'EUR',
+  billingPeriod: 'monthly',
+  timezone: 'UTC',
+  status: 'active',
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+  terminatedAt: null,
+  terminatedBy: null,
+  additionalInfo: defaultAdditionalInfo(),
+  version: 4,
+  ...overrides,
+});
+
+const conditionFailed = (item?: Record<string, unknown>) =>
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: item ? marshall(item, { removeUndefinedValues: true }) : undefined,
+  });
+
+beforeEach(() => ddb.reset());
+
+describe('createCustomer', () => {
+  it('writes one conditional put with the index attributes and returns version 1', async () => {
+    ddb.on(PutCommand).resolves({});
+    const { customer, etag } = await createCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, {
+      name: 'Ünïcode Co',
+      businessModel: 'cloud_pbx',
+      currency: 'USD',
+    });
+    expect(etag).toBe('"1"');
+    expect(customer).toMatchObject({ id: ctx.newId(), resellerId: 'r1', timezone: 'UTC', status: 'active' });
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: expect.objectContaining({
+        pk: `CUSTOMER#${ctx.newId()}`,
+        entityType: 'customer',
+        resellerPk: 'RESELLER#r1',
+        allPk: 'CUSTOMERS',
+        nameSk: `ünïcode co#${ctx.newId()}`,
+        version: 1,
+      }),
+    });
+  });
+
+  it('refuses a reseller creating for another reseller before writing', async () => {
+    await expect(
+      createCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, {
+        name: 'x',
+        businessModel: 'mobile',
+        currency: 'EUR',
+        resellerId: 'r2',
+      }),
+    ).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+  });
+});
+
+describe('getCustomer', () => {
+  it('returns the customer without its storage attributes, with its ETag', async () => {
+    ddb.on(GetCommand).resolves({ Item: storedCustomer() });
+    const { customer, etag } = await getCustomer(ctx, { role: 'admin' }, 'c1');
+    expect(etag).toBe('"4"');
+    expect(customer).not.toHaveProperty('pk');
+    expect(customer).not.toHaveProperty('version');
+    expect(customer.name).toBe('Acme');
+  });
+
+  it('answers 404 for another tenant’s customer and for an absent one', async () => {
+    ddb.on(GetCommand).resolves({ Item: storedCustomer() });
+    await expect(getCustomer(ctx, { role: 'reseller', resellerId: 'r2' }, 'c1')).rejects.toMatchObject({ status: 404 });
+    ddb.on(GetCommand).resolves({});
+    await expect(getCustomer(ctx, { role: 'admin' }, 'c1')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('patchCustomer', () => {
+  const admin = { role: 'admin' } as const;
+
+  it('is one conditional update guarded by existence, status, scope and If-Match', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: storedCustomer({ name: 'New', version: 5 }) });
+    const { etag } = await patchCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, 'c1', { name: 'New' }, parseIfMatch('"4"'));
+    expect(etag).toBe('"5"');
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe(
+      'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)',
+    );
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':nameSk': 'new#c1', ':v0': 4, ':resellerId': 'r1' });
+    expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+  });
+
+  it('explains a failed condition from the old item: 404, then 409, then 412', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined))).rejects.toMatchObject({
+      status: 404,
+    });
+    ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer()));
+    await expect(
+      patchCustomer(ctx, { role: 'reseller', resellerId: 'r9' }, 'c1', { name: 'n' }, parseIfMatch(undefined)),
+    ).rejects.toMatchObject({ status: 404 });
+    ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer({ status: 'terminated' })));
+    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"'))).rejects.toMatchObject({
+      status: 409,
+      code: 'customer_terminated',
+    });
+    ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer()));
+    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"'))).rejects.toMatchObject({
+      status: 412,
+      code: 'precondition_failed',
+    });
+  });
+
+  it('lets other DynamoDB errors through as server faults', async () => {
+    ddb.on(UpdateCommand).rejects(new Error('throttled'));
+    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined))).rejects.toThrow('throttled');
+  });
+});
+
+describe('listCustomers', () => {
+  it('queries the reseller’s index with a lower-cased prefix and one extra item', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await listCustomers(ctx, { role: 'reseller', resellerId: 'r1' }, { q: 'AcMe', limit: 10 });
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byReseller',
+      Limit: 11,
+      ExpressionAttributeValues: { ':pk': 'RESELLER#r1', ':prefix': 'acme' },
+    });
+  });
+
+  it('queries the all-customers index for an admin', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [storedCustomer()] });
+    const page = await listCustomers(ctx, { role: 'admin' }, { limit: 25 });
+    expect(page).toEqual({ items: [expect.objectContaining({ id: 'c1' })], nextCursor: null });
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byName' });
+  });
+
+  it('gives a customer at most itself, filtered by the prefix', async () => {
+    ddb.on(GetCommand).resolves({ Item: storedCustomer() });
+    const caller = { role: 'customer', customerId: 'c1' } as const;
+    expect((await listCustomers(ctx, caller, { limit: 25 })).items).toHaveLength(1);
+    expect((await listCustomers(ctx, caller, { q: 'zz', limit: 25 })).items).toHaveLength(0);
+  });
+});
