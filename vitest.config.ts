@@ -10,7 +10,11 @@ export default defineConfig({
           environment: 'node',
           setupFiles: ['test/unit/setup.ts'],
           // Handlers read these at import, as in Lambda; the expected 500s need not flood the output.
-          env: { TABLE_NAME: 'unit-table', AWS_REGION: 'eu-west-1', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+          env: {
+            TABLE_NAME: 'unit-table',
+            AWS_REGION: 'eu-west-1',
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+          },
         },
       },
       {

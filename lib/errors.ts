@@ -30,8 +30,10 @@ export const forbidden = (detail = 'This caller may not use this operation.') =>
 export const notFound = (detail = 'The resource does not exist.') =>
   new AppError(404, 'not_found', 'Not found', detail);
 
-export const validationFailed = (errors: readonly FieldError[], detail = 'The request is invalid.') =>
-  new AppError(400, 'validation_failed', 'Validation failed', detail, errors);
+export const validationFailed = (
+  errors: readonly FieldError[],
+  detail = 'The request is invalid.',
+) => new AppError(400, 'validation_failed', 'Validation failed', detail, errors);
 
 export const payloadTooLarge = (limitBytes: number) =>
   new AppError(

@@ -50,10 +50,15 @@ export interface Engine {
   stop(): Promise<void>;
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  endpoint: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new EngineUnavailableError(`moto exited with code ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new EngineUnavailableError(`moto exited with code ${child.exitCode}`);
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok) return;
@@ -115,7 +120,10 @@ export async function createTable(endpoint: string, tableName: string): Promise<
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        AttributeDefinitions: [...attributes].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
           { AttributeName: sortKey, KeyType: 'RANGE' },
@@ -134,7 +142,10 @@ export async function createTable(endpoint: string, tableName: string): Promise<
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
-        TimeToLiveSpecification: { Enabled: true, AttributeName: tableDefinition.timeToLiveAttribute },
+        TimeToLiveSpecification: {
+          Enabled: true,
+          AttributeName: tableDefinition.timeToLiveAttribute,
+        },
       }),
     );
   } catch (error) {

@@ -48,9 +48,14 @@ const decode = (value: string) => {
 };
 
 function send(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
-  const body = result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    result.body === undefined
+      ? undefined
+      : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   response.writeHead(result.statusCode ?? 200, {
-    ...Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)])),
+    ...Object.fromEntries(
+      Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+    ),
     ...(body ? { 'content-length': String(body.byteLength) } : {}),
   });
   response.end(body);
@@ -88,7 +93,9 @@ export interface LocalApiOptions {
   readonly routes: readonly RouteDefinition[];
   readonly handlers: ReadonlyMap<string, ApiLambdaHandler>;
   /** The JWT authorizer: the claims of a valid Authorization header, or undefined. */
-  readonly authorize: (authorization: string | undefined) => Promise<Record<string, unknown> | undefined>;
+  readonly authorize: (
+    authorization: string | undefined,
+  ) => Promise<Record<string, unknown> | undefined>;
   readonly onError?: (error: unknown) => void;
 }
 
@@ -142,7 +149,9 @@ export function createLocalApiServer(options: LocalApiOptions): LocalApiServer {
       queryStringParameters: queryOf(url),
       pathParameters:
         paramNames.length > 0
-          ? Object.fromEntries(paramNames.map((name, index) => [name, decode(match.values[index] ?? '')]))
+          ? Object.fromEntries(
+              paramNames.map((name, index) => [name, decode(match.values[index] ?? '')]),
+            )
           : undefined,
       body: body.byteLength > 0 ? body.toString('utf8') : undefined,
       isBase64Encoded: false,
@@ -163,7 +172,11 @@ export function createLocalApiServer(options: LocalApiOptions): LocalApiServer {
         stage: '$default',
         time: now.toUTCString(),
         timeEpoch: now.getTime(),
-        authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: (claims ?? {}) as Record<string, string>, scopes: [] } },
+        authorizer: {
+          principalId: '',
+          integrationLatency: 0,
+          jwt: { claims: (claims ?? {}) as Record<string, string>, scopes: [] },
+        },
       },
     };
     const deadline = Date.now() + lambdaTimeoutMs;

@@ -29,7 +29,9 @@ export function readJwtSecret(env: NodeJS.ProcessEnv = process.env): string {
   try {
     return readFileSync(secretFile, 'utf8').trim();
   } catch {
-    throw new Error(`No secret: set LOCAL_JWT_SECRET or run npm start first (it writes ${secretFile}).`);
+    throw new Error(
+      `No secret: set LOCAL_JWT_SECRET or run npm start first (it writes ${secretFile}).`,
+    );
   }
 }
 

@@ -1,13 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent, Context } from 'aws-lambda';
+import type { AddressInfo } from 'node:net';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { routeList } from '../../lib/http/routes.js';
 import type { StreamConsumerDefinition } from '../../lib/streams/consumer-definition.js';
 import { streamConsumers } from '../../lib/streams/consumers.js';
 import { createTable, type Engine, startMoto, useLocalCredentials } from './engine.js';
 import { type ApiLambdaHandler, createLocalApiServer } from './http-server.js';
 import { verifyLocalToken } from './jwt.js';
-import { fileDeadLetter, startStreamPoller, type StreamPoller } from './stream-poller.js';
+import { fileDeadLetter, type StreamPoller, startStreamPoller } from './stream-poller.js';
 
 export interface LocalRuntimeOptions {
   /** HTTP port; 0 picks a free one. */
@@ -33,7 +33,10 @@ export interface LocalRuntime {
 
 const repoRoot = new URL('../../', import.meta.url);
 
-type StreamLambdaHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | void>;
+type StreamLambdaHandler = (
+  event: DynamoDBStreamEvent,
+  context: Context,
+) => Promise<DynamoDBBatchResponse | undefined>;
 
 async function loadExport<T>(entry: string): Promise<T> {
   const module = (await import(new URL(entry, repoRoot).href)) as { handler?: T };
@@ -47,8 +50,8 @@ async function loadExport<T>(entry: string): Promise<T> {
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   useLocalCredentials();
-  let engine: Engine | undefined;
-  const endpoint = options.dynamodbEndpoint ?? (engine = await startMoto()).endpoint;
+  const engine: Engine | undefined = options.dynamodbEndpoint ? undefined : await startMoto();
+  const endpoint = options.dynamodbEndpoint ?? (engine as Engine).endpoint;
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopPart of stops.reverse()) await stopPart();
@@ -62,7 +65,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
     const handlers = new Map<string, ApiLambdaHandler>();
-    for (const route of routeList) handlers.set(route.operationId, await loadExport<ApiLambdaHandler>(route.entry));
+    for (const route of routeList)
+      handlers.set(route.operationId, await loadExport<ApiLambdaHandler>(route.entry));
     const api = createLocalApiServer({
       routes: routeList,
       handlers,

@@ -112,16 +112,18 @@ export async function releaseIdempotentRequest(
   db: Db,
   recordKey: ReturnType<typeof idempotencyKey>,
 ): Promise<void> {
-  await db.client.send(
-    new DeleteCommand({
-      TableName: db.tableName,
-      Key: recordKey,
-      ConditionExpression: '#status = :inProgress',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':inProgress': 'in_progress' },
-    }),
-  ).catch((error: unknown) => {
-    // Someone else took over an expired lease; their record is not ours to delete.
-    if (!conditionFailure(error)) throw error;
-  });
+  await db.client
+    .send(
+      new DeleteCommand({
+        TableName: db.tableName,
+        Key: recordKey,
+        ConditionExpression: '#status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+      }),
+    )
+    .catch((error: unknown) => {
+      // Someone else took over an expired lease; their record is not ours to delete.
+      if (!conditionFailure(error)) throw error;
+    });
 }

@@ -21,7 +21,8 @@ export function decodeCursor(
   attributes: readonly string[],
   partition: { readonly attribute: string; readonly value: string },
 ): Key {
-  const invalid = () => validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
+  const invalid = () =>
+    validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -1,5 +1,5 @@
 /**
- * The one table of the system. CDK (infra/constructs/data-table.ts) and the local
+ * The one table of the system. CDK (infra/stacks/stateful-stack.ts) and the local
  * runtime (infra/local/engine.ts) both build the table from this definition, so
  * the keys and indexes can never drift apart.
  */

@@ -10,7 +10,7 @@ import {
   searchableName,
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
-import { type ETag, etagOf, matchesIfMatch, type IfMatch } from '../data/versioning.js';
+import { type ETag, etagOf, type IfMatch, matchesIfMatch } from '../data/versioning.js';
 import { customerTerminated, forbidden, notFound, preconditionFailed } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import {
@@ -214,9 +214,7 @@ export async function listCustomers(
     new QueryCommand({
       TableName: ctx.db.tableName,
       IndexName: index.name,
-      KeyConditionExpression: query.q
-        ? '#pk = :pk AND begins_with(nameSk, :prefix)'
-        : '#pk = :pk',
+      KeyConditionExpression: query.q ? '#pk = :pk AND begins_with(nameSk, :prefix)' : '#pk = :pk',
       ExpressionAttributeNames: { '#pk': index.pk },
       ExpressionAttributeValues: {
         ':pk': index.value,

@@ -94,7 +94,7 @@ export function apiHandler<const R extends RouteDefinition>(
     .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext.requestId) })
     .use(authenticate(route))
     .use(validate(route))
-    .use(route.idempotent ? [idempotency(route)] : [])
+    .use(route.idempotent ? [idempotency()] : [])
     .use(problemResponder())
     .handler(async (event) => {
       const parts = event.validated as ValidatedParts;

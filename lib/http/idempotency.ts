@@ -8,10 +8,9 @@ import {
 } from '../data/idempotency-store.js';
 import type { idempotencyKey } from '../data/keys.js';
 import { logger } from '../observability/logger.js';
-import { sharedServiceContext, type ServiceContext } from '../service-context.js';
+import { type ServiceContext, sharedServiceContext } from '../service-context.js';
 import type { ApiEvent, ApiResult } from './api-handler.js';
 import { callerScopeKey } from './caller.js';
-import type { RouteDefinition } from './route.js';
 
 /** JSON with sorted keys: the same body in another key order or spacing is the same request. */
 export function canonicalJson(value: unknown): string {
@@ -29,11 +28,10 @@ const defaultLeaseMillis = 30_000;
 
 /**
  * Idempotency-Key (SPEC §1) as a middleware any POST route can switch on with
- * `idempotent: true`. It runs after validation, so a 400 never claims a key.
+ * `idempotent: true` (see api-handler.ts). It runs after validation, so a 400 never claims a key.
  * Only a 2xx answer is remembered; any failure releases the key and writes nothing.
  */
 export function idempotency(
-  route: RouteDefinition,
   context: () => ServiceContext = sharedServiceContext,
 ): MiddlewareObj<ApiEvent, ApiResult, Error, Context> {
   const claimed = new WeakMap<ApiEvent, ReturnType<typeof idempotencyKey>>();
@@ -45,7 +43,12 @@ export function idempotency(
       const outcome = await beginIdempotentRequest(
         db,
         {
-          scope: [callerScopeKey(event.caller), event.requestContext.http.method, event.rawPath, key].join('\n'),
+          scope: [
+            callerScopeKey(event.caller),
+            event.requestContext.http.method,
+            event.rawPath,
+            key,
+          ].join('\n'),
           requestDigest: digestOf(canonicalJson(event.validated?.rawBody)),
         },
         now(),

@@ -6,7 +6,10 @@ import type { RouteDefinition } from './route.js';
 import { routeList } from './routes.js';
 
 const headerDocs = {
-  ETag: { description: 'Version of the resource; send it back in If-Match', schema: { type: 'string' } },
+  ETag: {
+    description: 'Version of the resource; send it back in If-Match',
+    schema: { type: 'string' },
+  },
   Location: { description: 'URL of the created resource', schema: { type: 'string' } },
 } as const;
 
@@ -56,9 +59,7 @@ export function openApiDocument() {
   });
   for (const route of routeList) {
     const headers = z.object({
-      ...(route.idempotent
-        ? { 'Idempotency-Key': z.string().min(1).max(255).optional() }
-        : {}),
+      ...(route.idempotent ? { 'Idempotency-Key': z.string().min(1).max(255).optional() } : {}),
       ...(route.conditional ? { 'If-Match': z.string().optional() } : {}),
     });
     const responses = Object.fromEntries(
@@ -67,9 +68,15 @@ export function openApiDocument() {
         {
           description: response.description,
           ...(response.headers
-            ? { headers: Object.fromEntries(response.headers.map((name) => [name, headerDocs[name]])) }
+            ? {
+                headers: Object.fromEntries(
+                  response.headers.map((name) => [name, headerDocs[name]]),
+                ),
+              }
             : {}),
-          ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+          ...(response.schema
+            ? { content: { 'application/json': { schema: response.schema } } }
+            : {}),
         },
       ]),
     );

@@ -26,7 +26,12 @@ const issuesToErrors = (location: string, issues: readonly z.core.$ZodIssue[]): 
     return [{ path: [location, ...issue.path.map(String)].join('.'), message: issue.message }];
   });
 
-function check(location: string, schema: z.ZodType | undefined, value: unknown, errors: FieldError[]) {
+function check(
+  location: string,
+  schema: z.ZodType | undefined,
+  value: unknown,
+  errors: FieldError[],
+) {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -46,7 +51,10 @@ function parseJson(text: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw validationFailed([{ path: 'body', message: 'is not valid JSON' }], 'The body is not valid JSON.');
+    throw validationFailed(
+      [{ path: 'body', message: 'is not valid JSON' }],
+      'The body is not valid JSON.',
+    );
   }
 }
 
@@ -54,7 +62,10 @@ function parseJson(text: string | undefined): unknown {
  * Validates path, query and body against the route's schemas and reports every
  * bad field at once. Query strings are single-valued, as API Gateway joins repeats with commas.
  */
-export function parseRequestParts(route: RouteDefinition, event: APIGatewayProxyEventV2): ValidatedParts {
+export function parseRequestParts(
+  route: RouteDefinition,
+  event: APIGatewayProxyEventV2,
+): ValidatedParts {
   const rawBody = route.body ? parseJson(decodeBody(event)) : undefined;
   const errors: FieldError[] = [];
   const params = check('path', route.params, event.pathParameters ?? {}, errors);

@@ -83,7 +83,9 @@ export const routes = {
     params: customerIdParams,
     body: patchCustomerBody,
     conditional: true,
-    responses: { 200: { description: 'The changed customer', schema: customerSchema, headers: ['ETag'] } },
+    responses: {
+      200: { description: 'The changed customer', schema: customerSchema, headers: ['ETag'] },
+    },
     errorCodes: ['customer_terminated', 'precondition_failed'],
   }),
 } as const satisfies Record<string, RouteDefinition>;

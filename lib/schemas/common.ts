@@ -4,7 +4,10 @@ import * as z from 'zod';
 export const idSchema = z
   .string()
   .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id issued by this API')
-  .meta({ description: 'Server-generated opaque id (ULID)', example: '01JDQ7ZK3M8V4T2W6X9Y0A1B2C' });
+  .meta({
+    description: 'Server-generated opaque id (ULID)',
+    example: '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
+  });
 
 /** A reference to a reseller: an opaque identifier owned by the platform that issues tokens. */
 export const resellerIdSchema = z

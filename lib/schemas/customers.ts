@@ -88,12 +88,7 @@ export type PatchCustomerInput = z.infer<typeof patchCustomerBody>;
 export const customerIdParams = z.strictObject({ id: idSchema });
 
 export const listCustomersQuery = z.strictObject({
-  q: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .meta({ description: 'Case-insensitive name prefix' }),
+  q: z.string().min(1).max(200).optional().meta({ description: 'Case-insensitive name prefix' }),
   ...paginationQuery,
 });
 export type ListCustomersQuery = z.infer<typeof listCustomersQuery>;

@@ -12,7 +12,13 @@ const importRuns = Number(process.env.BENCH_IMPORT_RUNS ?? 7);
 
 async function bundle(name: string, entry: string): Promise<string> {
   const outfile = join(outDir, `${name}.mjs`);
-  await build({ ...lambdaEsbuildOptions, entryPoints: [entry], outfile, sourcemap: false, logLevel: 'error' });
+  await build({
+    ...lambdaEsbuildOptions,
+    entryPoints: [entry],
+    outfile,
+    sourcemap: false,
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -21,7 +27,11 @@ function importMillis(file: string): number {
   const samples = Array.from({ length: importRuns }, () => {
     const output = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', `const t=performance.now();await import(${JSON.stringify(`${process.cwd()}/${file}`)});console.log(performance.now()-t)`],
+      [
+        '--input-type=module',
+        '-e',
+        `const t=performance.now();await import(${JSON.stringify(`${process.cwd()}/${file}`)});console.log(performance.now()-t)`,
+      ],
       { encoding: 'utf8', env: { ...process.env, TABLE_NAME: 'bench', AWS_REGION: 'eu-west-1' } },
     );
     return Number(output.trim());
@@ -52,7 +62,15 @@ export async function benchBundles() {
     ...routeList.map((route) => ({ name: route.operationId, entry: route.entry })),
     ...streamConsumers.map((consumer) => ({ name: consumer.name, entry: consumer.entry })),
   ];
-  const rows = [{ function: 'baseline (document client only)', kib: (baselineBytes / 1024).toFixed(0), sizeRatio: '1.00', importMs: baselineImport.toFixed(1), importRatio: '1.00' }];
+  const rows = [
+    {
+      function: 'baseline (document client only)',
+      kib: (baselineBytes / 1024).toFixed(0),
+      sizeRatio: '1.00',
+      importMs: baselineImport.toFixed(1),
+      importRatio: '1.00',
+    },
+  ];
   for (const { name, entry } of functions) {
     const file = await bundle(name, entry);
     const bytes = statSync(file).size;

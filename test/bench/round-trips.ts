@@ -9,31 +9,60 @@ import { type BenchRuntime, countRoundTrips } from './support.js';
  */
 export async function benchRoundTrips(bench: BenchRuntime) {
   const counter = countRoundTrips(sharedDb().client);
-  const measure = async (operation: string, minimum: number, act: () => Promise<{ status: number }>) => {
+  const measure = async (
+    operation: string,
+    minimum: number,
+    act: () => Promise<{ status: number }>,
+  ) => {
     counter.reset();
     const { status } = await act();
-    return { operation, status, roundTrips: counter.calls.length, minimum, commands: counter.calls.join(' ') };
+    return {
+      operation,
+      status,
+      roundTrips: counter.calls.length,
+      minimum,
+      commands: counter.calls.join(' '),
+    };
   };
   let id = '';
   const rows = [
     await measure('POST /customers', 1, async () => {
-      const answer = await bench.call('POST', '/customers', { name: 'Bench', businessModel: 'universal', currency: 'EUR' });
+      const answer = await bench.call('POST', '/customers', {
+        name: 'Bench',
+        businessModel: 'universal',
+        currency: 'EUR',
+      });
       id = answer.json.id;
       return answer;
     }),
     await measure('GET /customers/{id}', 1, () => bench.call('GET', `/customers/${id}`)),
-    await measure('PATCH /customers/{id}', 1, () => bench.call('PATCH', `/customers/${id}`, { name: 'Renamed' })),
+    await measure('PATCH /customers/{id}', 1, () =>
+      bench.call('PATCH', `/customers/${id}`, { name: 'Renamed' }),
+    ),
     await measure('GET /customers (one page)', 1, () => bench.call('GET', '/customers?limit=25')),
     await measure('POST /customers with Idempotency-Key', 3, () =>
-      bench.call('POST', '/customers', { name: 'Keyed', businessModel: 'universal', currency: 'EUR' }, { 'idempotency-key': 'bench-1' }),
+      bench.call(
+        'POST',
+        '/customers',
+        { name: 'Keyed', businessModel: 'universal', currency: 'EUR' },
+        { 'idempotency-key': 'bench-1' },
+      ),
     ),
     await measure('POST /customers replayed (same key)', 1, () =>
-      bench.call('POST', '/customers', { name: 'Keyed', businessModel: 'universal', currency: 'EUR' }, { 'idempotency-key': 'bench-1' }),
+      bench.call(
+        'POST',
+        '/customers',
+        { name: 'Keyed', businessModel: 'universal', currency: 'EUR' },
+        { 'idempotency-key': 'bench-1' },
+      ),
     ),
   ];
-  printTable('DynamoDB round trips per operation (figure vs minimum)', rows.map((row) => ({
-    ...row,
-    ratio: (row.roundTrips / row.minimum).toFixed(2),
-  })));
+  printTable(
+    'DynamoDB round trips per operation (figure vs minimum)',
+    rows.map((row) => ({
+      ...row,
+      ratio: (row.roundTrips / row.minimum).toFixed(2),
+    })),
+  );
   return rows;
 }

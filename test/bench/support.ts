@@ -26,7 +26,12 @@ export function countRoundTrips(client: DynamoDBDocumentClient) {
 export interface BenchRuntime {
   readonly runtime: LocalRuntime;
   readonly adminToken: string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; headers: Headers }>;
 }
 
 export async function startBenchRuntime(): Promise<BenchRuntime> {
@@ -45,11 +50,19 @@ export async function startBenchRuntime(): Promise<BenchRuntime> {
     async call(method, path, body, headers = {}) {
       const response = await fetch(`${runtime.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', ...headers },
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          'content-type': 'application/json',
+          ...headers,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
-      return { status: response.status, json: text ? JSON.parse(text) : undefined, headers: response.headers };
+      return {
+        status: response.status,
+        json: text ? JSON.parse(text) : undefined,
+        headers: response.headers,
+      };
     },
   };
 }

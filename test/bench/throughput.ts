@@ -37,7 +37,11 @@ async function httpRate(url: string, token: string): Promise<{ rate: number; non
 
 /** GET /customers/{id} through the local HTTP server against raw GetItem, as a ratio (aim ≥ 0.6). */
 export async function benchThroughput(bench: BenchRuntime) {
-  const created = await bench.call('POST', '/customers', { name: 'Hot', businessModel: 'universal', currency: 'EUR' });
+  const created = await bench.call('POST', '/customers', {
+    name: 'Hot',
+    businessModel: 'universal',
+    currency: 'EUR',
+  });
   const id: string = created.json.id;
   const { runtime } = bench;
   // Warm both paths so neither pays for module loading or connection setup.

@@ -55,7 +55,9 @@ describe('health and description', () => {
     expect(Object.keys(answer.body.paths)).toEqual(
       expect.arrayContaining(['/health', '/openapi.json', '/customers', '/customers/{id}']),
     );
-    expect(answer.body.paths['/customers'].post.requestBody.content['application/json'].schema).toBeDefined();
+    expect(
+      answer.body.paths['/customers'].post.requestBody.content['application/json'].schema,
+    ).toBeDefined();
   });
 });
 
@@ -77,7 +79,13 @@ describe('creating a customer', () => {
       terminatedBy: null,
       additionalInfo: {
         didAutoProvisioning: { enabled: false, batchId: null },
-        officeHierarchy: { enabled: false, office: null, mainOfficeId: null, invoicing: 'individual', branchCount: 0 },
+        officeHierarchy: {
+          enabled: false,
+          office: null,
+          mainOfficeId: null,
+          invoicing: 'individual',
+          branchCount: 0,
+        },
         aliasAuthDefault: 'system',
       },
     });
@@ -113,17 +121,31 @@ describe('bad input writes nothing and answers problem+json', () => {
     ['a currency that is not ISO 4217', newCustomer({ currency: 'EURO' }), ['body.currency']],
     ['a time zone that is not IANA', newCustomer({ timezone: 'Mars/Base' }), ['body.timezone']],
     ['a blank name', newCustomer({ name: '   ' }), ['body.name']],
-    ['several bad fields at once', { name: '', businessModel: 1 }, ['body.name', 'body.businessModel', 'body.currency']],
+    [
+      'several bad fields at once',
+      { name: '', businessModel: 1 },
+      ['body.name', 'body.businessModel', 'body.currency'],
+    ],
   ];
-  it.each(cases)('refuses %s with 400 validation_failed naming each field', async (_, body, paths) => {
-    const before = await customerCount();
-    const answer = await api.request('POST', '/customers', { token: admin, body });
-    expect(answer.status).toBe(400);
-    expect(answer.headers.get('content-type')).toBe('application/problem+json');
-    expect(answer.body).toMatchObject({ status: 400, code: 'validation_failed', type: expect.any(String), title: expect.any(String) });
-    expect(answer.body.errors.map((error: { path: string }) => error.path).sort()).toEqual([...paths].sort());
-    expect(await customerCount()).toBe(before);
-  });
+  it.each(cases)(
+    'refuses %s with 400 validation_failed naming each field',
+    async (_, body, paths) => {
+      const before = await customerCount();
+      const answer = await api.request('POST', '/customers', { token: admin, body });
+      expect(answer.status).toBe(400);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+      expect(answer.body).toMatchObject({
+        status: 400,
+        code: 'validation_failed',
+        type: expect.any(String),
+        title: expect.any(String),
+      });
+      expect(answer.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(
+        [...paths].sort(),
+      );
+      expect(await customerCount()).toBe(before);
+    },
+  );
 
   it('refuses malformed JSON with 400', async () => {
     const answer = await api.request('POST', '/customers', {
@@ -131,7 +153,10 @@ describe('bad input writes nothing and answers problem+json', () => {
       rawBody: '{"name": ',
       headers: { 'content-type': 'application/json' },
     });
-    expect(answer).toMatchObject({ status: 400, body: { code: 'validation_failed', errors: [{ path: 'body' }] } });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { code: 'validation_failed', errors: [{ path: 'body' }] },
+    });
   });
 
   it('refuses a body over 256 KiB with 413 payload_too_large', async () => {
@@ -152,7 +177,9 @@ describe('bad input writes nothing and answers problem+json', () => {
 
   it('refuses an id that this API never issues with 400, and an unknown one with 404', async () => {
     expect((await api.request('GET', '/customers/not-an-id', { token: admin })).status).toBe(400);
-    const unknown = await api.request('GET', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', { token: admin });
+    const unknown = await api.request('GET', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', {
+      token: admin,
+    });
     expect(unknown).toMatchObject({ status: 404, body: { code: 'not_found' } });
   });
 
@@ -181,17 +208,33 @@ describe('callers and the check order (SPEC §1-2)', () => {
     const bad = { rawBody: '{', headers: { 'content-type': 'application/json' } };
     expect((await api.request('POST', '/customers', bad)).status).toBe(401);
     const customerToken = await api.tokens.customer('01ARZ3NDEKTSV4RRFFQ69G5FAV');
-    expect((await api.request('POST', '/customers', { ...bad, token: customerToken })).status).toBe(403);
-    expect((await api.request('PATCH', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', { ...bad, token: admin })).status).toBe(400);
+    expect((await api.request('POST', '/customers', { ...bad, token: customerToken })).status).toBe(
+      403,
+    );
     expect(
-      (await api.request('PATCH', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', { token: admin, body: { name: 'n' } })).status,
+      (
+        await api.request('PATCH', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', {
+          ...bad,
+          token: admin,
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api.request('PATCH', '/customers/01ARZ3NDEKTSV4RRFFQ69G5FAV', {
+          token: admin,
+          body: { name: 'n' },
+        })
+      ).status,
     ).toBe(404);
   });
 
   it('forbids the switch role the customer routes, and the customer role any change', async () => {
     const mine = await create(admin);
     const self = await api.tokens.customer(mine.id);
-    expect((await api.request('GET', `/customers/${mine.id}`, { token: api.tokens.switch })).body.code).toBe('forbidden');
+    expect(
+      (await api.request('GET', `/customers/${mine.id}`, { token: api.tokens.switch })).body.code,
+    ).toBe('forbidden');
     expect((await api.request('GET', `/customers/${mine.id}`, { token: self })).status).toBe(200);
     expect(
       await api.request('PATCH', `/customers/${mine.id}`, { token: self, body: { name: 'Mine' } }),
@@ -203,12 +246,21 @@ describe('callers and the check order (SPEC §1-2)', () => {
     const r2 = await api.tokens.reseller('scope-r2');
     const theirs = await create(r1, { name: 'Scoped One' });
     const other = await create(admin);
-    expect((await api.request('GET', `/customers/${theirs.id}`, { token: r2 })).body.code).toBe('not_found');
-    const patch = await api.request('PATCH', `/customers/${theirs.id}`, { token: r2, body: { name: 'Stolen' } });
+    expect((await api.request('GET', `/customers/${theirs.id}`, { token: r2 })).body.code).toBe(
+      'not_found',
+    );
+    const patch = await api.request('PATCH', `/customers/${theirs.id}`, {
+      token: r2,
+      body: { name: 'Stolen' },
+    });
     expect(patch).toMatchObject({ status: 404, body: { code: 'not_found' } });
-    expect((await api.request('GET', `/customers/${theirs.id}`, { token: r1 })).body.name).toBe('Scoped One');
+    expect((await api.request('GET', `/customers/${theirs.id}`, { token: r1 })).body.name).toBe(
+      'Scoped One',
+    );
     const customerToken = await api.tokens.customer(theirs.id);
-    expect((await api.request('GET', `/customers/${other.id}`, { token: customerToken })).status).toBe(404);
+    expect(
+      (await api.request('GET', `/customers/${other.id}`, { token: customerToken })).status,
+    ).toBe(404);
   });
 });
 
@@ -220,7 +272,10 @@ describe('changing a customer', () => {
       body: { name: 'Renamed', timezone: 'Europe/Berlin' },
       headers: { 'if-match': '"1"' },
     });
-    expect(renamed).toMatchObject({ status: 200, body: { name: 'Renamed', timezone: 'Europe/Berlin' } });
+    expect(renamed).toMatchObject({
+      status: 200,
+      body: { name: 'Renamed', timezone: 'Europe/Berlin' },
+    });
     expect(renamed.headers.get('etag')).toBe('"2"');
     const stale = await api.request('PATCH', `/customers/${id}`, {
       token: admin,
@@ -240,7 +295,9 @@ describe('changing a customer', () => {
   it('refuses businessModel, currency and an empty patch with 400, changing nothing', async () => {
     const { id } = await create(admin);
     for (const body of [{ businessModel: 'mobile' }, { currency: 'USD' }, {}]) {
-      expect((await api.request('PATCH', `/customers/${id}`, { token: admin, body })).status).toBe(400);
+      expect((await api.request('PATCH', `/customers/${id}`, { token: admin, body })).status).toBe(
+        400,
+      );
     }
     const read = await api.request('GET', `/customers/${id}`, { token: admin });
     expect(read.headers.get('etag')).toBe('"1"');
@@ -249,7 +306,9 @@ describe('changing a customer', () => {
   it('refuses any change to a terminated customer with 409 customer_terminated; reads still work', async () => {
     const { id } = await create(admin);
     // Termination itself is [cascade]'s route; here the record is put in that state directly.
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }));
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }),
+    );
     await db.send(
       new UpdateCommand({
         TableName: api.runtime.tableName,
@@ -259,10 +318,16 @@ describe('changing a customer', () => {
         ExpressionAttributeValues: { ':terminated': 'terminated' },
       }),
     );
-    const patch = await api.request('PATCH', `/customers/${id}`, { token: admin, body: { name: 'Zombie' } });
+    const patch = await api.request('PATCH', `/customers/${id}`, {
+      token: admin,
+      body: { name: 'Zombie' },
+    });
     expect(patch).toMatchObject({ status: 409, body: { code: 'customer_terminated' } });
     const read = await api.request('GET', `/customers/${id}`, { token: admin });
-    expect(read).toMatchObject({ status: 200, body: { status: 'terminated', name: 'Acme Telecom' } });
+    expect(read).toMatchObject({
+      status: 200,
+      body: { status: 'terminated', name: 'Acme Telecom' },
+    });
   });
 });
 
@@ -276,8 +341,14 @@ describe('listing customers', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { status: number; body: { items: { name: string }[]; nextCursor: string | null } } =
-        await api.request('GET', `/customers?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+      const page: {
+        status: number;
+        body: { items: { name: string }[]; nextCursor: string | null };
+      } = await api.request(
+        'GET',
+        `/customers?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { token },
+      );
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((item) => item.name));
       cursor = page.body.nextCursor;
@@ -291,18 +362,33 @@ describe('listing customers', () => {
     const token = await api.tokens.reseller('prefix-r1');
     for (const name of ['Northwind', 'northstar', 'Southwind']) await create(token, { name });
     const page = await api.request('GET', '/customers?q=NORTH', { token });
-    expect(page.body.items.map((item: { name: string }) => item.name)).toEqual(['northstar', 'Northwind']);
+    expect(page.body.items.map((item: { name: string }) => item.name)).toEqual([
+      'northstar',
+      'Northwind',
+    ]);
     expect(page.body.nextCursor).toBeNull();
   });
 
   it('shows a customer only itself', async () => {
     const mine = await create(admin, { name: 'Self Only' });
-    const page = await api.request('GET', '/customers', { token: await api.tokens.customer(mine.id) });
-    expect(page.body).toEqual({ items: [expect.objectContaining({ id: mine.id })], nextCursor: null });
+    const page = await api.request('GET', '/customers', {
+      token: await api.tokens.customer(mine.id),
+    });
+    expect(page.body).toEqual({
+      items: [expect.objectContaining({ id: mine.id })],
+      nextCursor: null,
+    });
   });
 
   it('refuses a bad limit, an unknown parameter and a forged or foreign cursor with 400', async () => {
-    for (const query of ['limit=0', 'limit=101', 'limit=abc', 'colour=red', 'cursor=%%%', 'cursor=e30']) {
+    for (const query of [
+      'limit=0',
+      'limit=101',
+      'limit=abc',
+      'colour=red',
+      'cursor=%%%',
+      'cursor=e30',
+    ]) {
       expect((await api.request('GET', `/customers?${query}`, { token: admin })).status).toBe(400);
     }
     const r1 = await api.tokens.reseller('cursor-r1');
@@ -319,7 +405,11 @@ describe('listing customers', () => {
 describe('Idempotency-Key on POST /customers', () => {
   it('replays the first answer for the same key and body, without creating again', async () => {
     const headers = { 'idempotency-key': 'create-once' };
-    const first = await api.request('POST', '/customers', { token: admin, body: newCustomer({ name: 'Once' }), headers });
+    const first = await api.request('POST', '/customers', {
+      token: admin,
+      body: newCustomer({ name: 'Once' }),
+      headers,
+    });
     const before = await customerCount();
     const again = await api.request('POST', '/customers', {
       token: admin,
@@ -335,16 +425,32 @@ describe('Idempotency-Key on POST /customers', () => {
 
   it('refuses the same key with another body with 422 idempotency_key_reused', async () => {
     const headers = { 'idempotency-key': 'create-reused' };
-    await api.request('POST', '/customers', { token: admin, body: newCustomer({ name: 'First' }), headers });
-    const reused = await api.request('POST', '/customers', { token: admin, body: newCustomer({ name: 'Second' }), headers });
+    await api.request('POST', '/customers', {
+      token: admin,
+      body: newCustomer({ name: 'First' }),
+      headers,
+    });
+    const reused = await api.request('POST', '/customers', {
+      token: admin,
+      body: newCustomer({ name: 'Second' }),
+      headers,
+    });
     expect(reused).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
   });
 
   it('scopes keys to the caller: another reseller’s same key creates its own customer', async () => {
     const headers = { 'idempotency-key': 'shared-key' };
     const body = newCustomer({ name: 'Scoped Key' });
-    const one = await api.request('POST', '/customers', { token: await api.tokens.reseller('idem-r1'), body, headers });
-    const two = await api.request('POST', '/customers', { token: await api.tokens.reseller('idem-r2'), body, headers });
+    const one = await api.request('POST', '/customers', {
+      token: await api.tokens.reseller('idem-r1'),
+      body,
+      headers,
+    });
+    const two = await api.request('POST', '/customers', {
+      token: await api.tokens.reseller('idem-r2'),
+      body,
+      headers,
+    });
     expect([one.status, two.status]).toEqual([201, 201]);
     expect(one.body.id).not.toBe(two.body.id);
   });
@@ -354,7 +460,9 @@ describe('Idempotency-Key on POST /customers', () => {
     const body = newCustomer({ name: 'Raced Key' });
     const before = await customerCount();
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => api.request('POST', '/customers', { token: admin, body, headers })),
+      Array.from({ length: 8 }, () =>
+        api.request('POST', '/customers', { token: admin, body, headers }),
+      ),
     );
     const created = answers.filter((answer) => answer.status === 201);
     expect(created.length).toBeGreaterThanOrEqual(1);
@@ -374,7 +482,11 @@ describe('Idempotency-Key on POST /customers', () => {
       headers,
     });
     expect(refused.status).toBe(403);
-    const retried = await api.request('POST', '/customers', { token, body: newCustomer(), headers });
+    const retried = await api.request('POST', '/customers', {
+      token,
+      body: newCustomer(),
+      headers,
+    });
     expect(retried.status).toBe(201);
   });
 
@@ -384,6 +496,9 @@ describe('Idempotency-Key on POST /customers', () => {
       body: newCustomer(),
       headers: { 'idempotency-key': 'k'.repeat(256) },
     });
-    expect(answer).toMatchObject({ status: 400, body: { errors: [{ path: 'header.Idempotency-Key' }] } });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { errors: [{ path: 'header.Idempotency-Key' }] },
+    });
   });
 });

@@ -33,11 +33,16 @@ beforeEach(() => {
 });
 
 const post = (body: string | undefined, claims: Record<string, string> = admin, headers = {}) =>
-  createHandler(apiEvent({ method: 'POST', path: '/customers', claims, body, headers }), lambdaContext());
+  createHandler(
+    apiEvent({ method: 'POST', path: '/customers', claims, body, headers }),
+    lambdaContext(),
+  );
 
 describe('POST /customers handler', () => {
   it('answers 201 with problem-free JSON, Location and ETag after one write', async () => {
-    const result = await post(JSON.stringify({ name: 'A', businessModel: 'mobile', currency: 'GBP' }));
+    const result = await post(
+      JSON.stringify({ name: 'A', businessModel: 'mobile', currency: 'GBP' }),
+    );
     expect(result.statusCode).toBe(201);
     expect(result.headers).toMatchObject({ 'content-type': 'application/json', etag: '"1"' });
     expect(result.headers?.location).toMatch(/^\/customers\/[0-9A-Z]{26}$/);
@@ -46,7 +51,9 @@ describe('POST /customers handler', () => {
 
   it('answers a server fault with a generic 500 that leaks nothing', async () => {
     ddb.on(PutCommand).rejects(new Error('secret internal detail'));
-    const result = await post(JSON.stringify({ name: 'A', businessModel: 'mobile', currency: 'GBP' }));
+    const result = await post(
+      JSON.stringify({ name: 'A', businessModel: 'mobile', currency: 'GBP' }),
+    );
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('secret');
     expect(JSON.parse(result.body ?? '')).toMatchObject({ code: 'internal_error' });
@@ -61,10 +68,15 @@ describe('POST /customers handler', () => {
     expect(result.statusCode).toBe(201);
     const [claim, work, record] = ddb.calls().map((call) => call.args[0]);
     expect(claim).toBeInstanceOf(PutCommand);
-    expect((claim as PutCommand).input.Item).toMatchObject({ status: 'in_progress', entityType: 'idempotencyRecord' });
+    expect((claim as PutCommand).input.Item).toMatchObject({
+      status: 'in_progress',
+      entityType: 'idempotencyRecord',
+    });
     expect(work).toBeInstanceOf(PutCommand);
     expect(record).toBeInstanceOf(UpdateCommand);
-    expect((record as UpdateCommand).input.ExpressionAttributeValues?.[':response']).toMatchObject({ statusCode: 201 });
+    expect((record as UpdateCommand).input.ExpressionAttributeValues?.[':response']).toMatchObject({
+      statusCode: 201,
+    });
   });
 
   const body = { name: 'A', businessModel: 'mobile', currency: 'GBP' };
@@ -82,7 +94,9 @@ describe('POST /customers handler', () => {
     });
 
   it('replays a completed answer without doing the work again', async () => {
-    ddb.on(PutCommand).rejectsOnce(completedRecord({ currency: 'GBP', name: 'A', businessModel: 'mobile' }));
+    ddb
+      .on(PutCommand)
+      .rejectsOnce(completedRecord({ currency: 'GBP', name: 'A', businessModel: 'mobile' }));
     const result = await post(JSON.stringify(body), admin, { 'idempotency-key': 'k1' });
     expect(result).toMatchObject({ statusCode: 201, body: '{"id":"first"}' });
     expect(result.headers).toMatchObject({ 'idempotent-replayed': 'true' });
@@ -100,7 +114,13 @@ describe('POST /customers handler', () => {
 describe('GET and PATCH /customers/{id} handlers', () => {
   it('answers 404 problem+json for an absent customer', async () => {
     const result = await getHandler(
-      apiEvent({ method: 'GET', path: `/customers/${id}`, routePath: '/customers/{id}', claims: admin, pathParameters: { id } }),
+      apiEvent({
+        method: 'GET',
+        path: `/customers/${id}`,
+        routePath: '/customers/{id}',
+        claims: admin,
+        pathParameters: { id },
+      }),
       lambdaContext(),
     );
     expect(result.statusCode).toBe(404);
@@ -126,17 +146,22 @@ describe('GET and PATCH /customers/{id} handlers', () => {
 /** Any JSON value, plus the objects that look almost like a valid body. */
 const jsonBodies = fc.oneof(
   fc.json(),
-  fc.record(
-    {
-      name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-      businessModel: fc.oneof(fc.constantFrom('universal', 'cloud_pbx', 'mobile'), fc.string()),
-      currency: fc.oneof(fc.constantFrom('EUR', 'USD', 'XXX', 'eur'), fc.string()),
-      resellerId: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
-      timezone: fc.oneof(fc.constantFrom('UTC', 'Europe/Paris', '+01:00', 'Mars/Olympus'), fc.string()),
-      extra: fc.anything(),
-    },
-    { requiredKeys: [] },
-  ).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      {
+        name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+        businessModel: fc.oneof(fc.constantFrom('universal', 'cloud_pbx', 'mobile'), fc.string()),
+        currency: fc.oneof(fc.constantFrom('EUR', 'USD', 'XXX', 'eur'), fc.string()),
+        resellerId: fc.oneof(fc.string(), fc.constant(null), fc.integer()),
+        timezone: fc.oneof(
+          fc.constantFrom('UTC', 'Europe/Paris', '+01:00', 'Mars/Olympus'),
+          fc.string(),
+        ),
+        extra: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
   fc.string(),
 );
 
@@ -164,15 +189,30 @@ describe('request schemas (property)', () => {
 
   it('never answer a generated PATCH body, path or query with a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(jsonBodies, fc.string(), fc.dictionary(fc.string(), fc.string()), callers, async (body, rawId, query, claims) => {
-        const patch = await patchHandler(
-          apiEvent({ method: 'PATCH', path: '/customers/x', claims, pathParameters: { id: rawId }, body }),
-          lambdaContext(),
-        );
-        expect(patch.statusCode).toBeLessThan(500);
-        const list = await listHandler(apiEvent({ method: 'GET', path: '/customers', claims, query }), lambdaContext());
-        expect(list.statusCode).toBeLessThan(500);
-      }),
+      fc.asyncProperty(
+        jsonBodies,
+        fc.string(),
+        fc.dictionary(fc.string(), fc.string()),
+        callers,
+        async (body, rawId, query, claims) => {
+          const patch = await patchHandler(
+            apiEvent({
+              method: 'PATCH',
+              path: '/customers/x',
+              claims,
+              pathParameters: { id: rawId },
+              body,
+            }),
+            lambdaContext(),
+          );
+          expect(patch.statusCode).toBeLessThan(500);
+          const list = await listHandler(
+            apiEvent({ method: 'GET', path: '/customers', claims, query }),
+            lambdaContext(),
+          );
+          expect(list.statusCode).toBeLessThan(500);
+        },
+      ),
       { numRuns: 300 },
     );
   });

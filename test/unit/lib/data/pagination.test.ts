@@ -34,6 +34,9 @@ describe('pages', () => {
   });
 
   it('has no cursor when the list ends on this page', () => {
-    expect(pageFrom(items, 3, attributes, (item) => item.n)).toEqual({ items: [1, 2, 3], nextCursor: null });
+    expect(pageFrom(items, 3, attributes, (item) => item.n)).toEqual({
+      items: [1, 2, 3],
+      nextCursor: null,
+    });
   });
 });

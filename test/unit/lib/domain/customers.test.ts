@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -54,13 +60,22 @@ beforeEach(() => ddb.reset());
 describe('createCustomer', () => {
   it('writes one conditional put with the index attributes and returns version 1', async () => {
     ddb.on(PutCommand).resolves({});
-    const { customer, etag } = await createCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, {
-      name: 'Ünïcode Co',
-      businessModel: 'cloud_pbx',
-      currency: 'USD',
-    });
+    const { customer, etag } = await createCustomer(
+      ctx,
+      { role: 'reseller', resellerId: 'r1' },
+      {
+        name: 'Ünïcode Co',
+        businessModel: 'cloud_pbx',
+        currency: 'USD',
+      },
+    );
     expect(etag).toBe('"1"');
-    expect(customer).toMatchObject({ id: ctx.newId(), resellerId: 'r1', timezone: 'UTC', status: 'active' });
+    expect(customer).toMatchObject({
+      id: ctx.newId(),
+      resellerId: 'r1',
+      timezone: 'UTC',
+      status: 'active',
+    });
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       ConditionExpression: 'attribute_not_exists(pk)',
@@ -77,12 +92,16 @@ describe('createCustomer', () => {
 
   it('refuses a reseller creating for another reseller before writing', async () => {
     await expect(
-      createCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, {
-        name: 'x',
-        businessModel: 'mobile',
-        currency: 'EUR',
-        resellerId: 'r2',
-      }),
+      createCustomer(
+        ctx,
+        { role: 'reseller', resellerId: 'r1' },
+        {
+          name: 'x',
+          businessModel: 'mobile',
+          currency: 'EUR',
+          resellerId: 'r2',
+        },
+      ),
     ).rejects.toMatchObject({ status: 403, code: 'forbidden' });
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
   });
@@ -100,7 +119,9 @@ describe('getCustomer', () => {
 
   it('answers 404 for another tenant’s customer and for an absent one', async () => {
     ddb.on(GetCommand).resolves({ Item: storedCustomer() });
-    await expect(getCustomer(ctx, { role: 'reseller', resellerId: 'r2' }, 'c1')).rejects.toMatchObject({ status: 404 });
+    await expect(
+      getCustomer(ctx, { role: 'reseller', resellerId: 'r2' }, 'c1'),
+    ).rejects.toMatchObject({ status: 404 });
     ddb.on(GetCommand).resolves({});
     await expect(getCustomer(ctx, { role: 'admin' }, 'c1')).rejects.toMatchObject({ status: 404 });
   });
@@ -111,32 +132,54 @@ describe('patchCustomer', () => {
 
   it('is one conditional update guarded by existence, status, scope and If-Match', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: storedCustomer({ name: 'New', version: 5 }) });
-    const { etag } = await patchCustomer(ctx, { role: 'reseller', resellerId: 'r1' }, 'c1', { name: 'New' }, parseIfMatch('"4"'));
+    const { etag } = await patchCustomer(
+      ctx,
+      { role: 'reseller', resellerId: 'r1' },
+      'c1',
+      { name: 'New' },
+      parseIfMatch('"4"'),
+    );
     expect(etag).toBe('"5"');
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
       'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)',
     );
-    expect(input?.ExpressionAttributeValues).toMatchObject({ ':nameSk': 'new#c1', ':v0': 4, ':resellerId': 'r1' });
+    expect(input?.ExpressionAttributeValues).toMatchObject({
+      ':nameSk': 'new#c1',
+      ':v0': 4,
+      ':resellerId': 'r1',
+    });
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 
   it('explains a failed condition from the old item: 404, then 409, then 412', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
-    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined))).rejects.toMatchObject({
+    await expect(
+      patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined)),
+    ).rejects.toMatchObject({
       status: 404,
     });
     ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer()));
     await expect(
-      patchCustomer(ctx, { role: 'reseller', resellerId: 'r9' }, 'c1', { name: 'n' }, parseIfMatch(undefined)),
+      patchCustomer(
+        ctx,
+        { role: 'reseller', resellerId: 'r9' },
+        'c1',
+        { name: 'n' },
+        parseIfMatch(undefined),
+      ),
     ).rejects.toMatchObject({ status: 404 });
     ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer({ status: 'terminated' })));
-    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"'))).rejects.toMatchObject({
+    await expect(
+      patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"')),
+    ).rejects.toMatchObject({
       status: 409,
       code: 'customer_terminated',
     });
     ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer()));
-    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"'))).rejects.toMatchObject({
+    await expect(
+      patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch('"1"')),
+    ).rejects.toMatchObject({
       status: 412,
       code: 'precondition_failed',
     });
@@ -144,7 +187,9 @@ describe('patchCustomer', () => {
 
   it('lets other DynamoDB errors through as server faults', async () => {
     ddb.on(UpdateCommand).rejects(new Error('throttled'));
-    await expect(patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined))).rejects.toThrow('throttled');
+    await expect(
+      patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined)),
+    ).rejects.toThrow('throttled');
   });
 });
 

@@ -10,8 +10,16 @@ describe('callers', () => {
       role: 'reseller',
       resellerId: 'r1',
     });
-    for (const claims of [undefined, {}, { role: 'root' }, { role: 'customer' }, { role: 'reseller', resellerId: '' }]) {
-      expect(() => callerFromClaims(claims)).toThrow(expect.objectContaining({ status: 401, code: 'unauthorized' }));
+    for (const claims of [
+      undefined,
+      {},
+      { role: 'root' },
+      { role: 'customer' },
+      { role: 'reseller', resellerId: '' },
+    ]) {
+      expect(() => callerFromClaims(claims)).toThrow(
+        expect.objectContaining({ status: 401, code: 'unauthorized' }),
+      );
     }
   });
 
@@ -19,7 +27,9 @@ describe('callers', () => {
     expect(canSee({ role: 'admin' }, customer)).toBe(true);
     expect(canSee({ role: 'reseller', resellerId: 'r1' }, customer)).toBe(true);
     expect(canSee({ role: 'reseller', resellerId: 'r2' }, customer)).toBe(false);
-    expect(canSee({ role: 'reseller', resellerId: 'r1' }, { id: 'c2', resellerId: null })).toBe(false);
+    expect(canSee({ role: 'reseller', resellerId: 'r1' }, { id: 'c2', resellerId: null })).toBe(
+      false,
+    );
     expect(canSee({ role: 'customer', customerId: 'c1' }, customer)).toBe(true);
     expect(canSee({ role: 'customer', customerId: 'c2' }, customer)).toBe(false);
     expect(canSee({ role: 'switch' }, customer)).toBe(false);
