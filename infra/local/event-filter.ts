@@ -32,7 +32,9 @@ const flatten = (values: readonly unknown[]): unknown[] =>
 
 /** The values found under `key` in any of the nodes, arrays being looked through. */
 const descend = (nodes: readonly unknown[], key: string): unknown[] =>
-  flatten(nodes).flatMap((node) => (isPlainObject(node) && Object.hasOwn(node, key) ? [node[key]] : []));
+  flatten(nodes).flatMap((node) =>
+    isPlainObject(node) && Object.hasOwn(node, key) ? [node[key]] : [],
+  );
 
 const leavesOf = (values: readonly unknown[]): Leaf[] => flatten(values).filter(isLeaf);
 
@@ -72,16 +74,19 @@ function compileAnythingBut(excluded: unknown, path: string): LeafRule {
         `${path}: anything-but takes a value, a list of values or { prefix }, got ${JSON.stringify(excluded)}`,
       );
     }
-    return (leaves) =>
-      leaves.some((leaf) => typeof leaf !== 'string' || !leaf.startsWith(prefix));
+    return (leaves) => leaves.some((leaf) => typeof leaf !== 'string' || !leaf.startsWith(prefix));
   }
-  const values = Array.isArray(excluded) ? excluded : [excluded];
-  if (values.length === 0 || !values.every((value) => typeof value === 'string' || typeof value === 'number')) {
+  const values: unknown[] = Array.isArray(excluded) ? excluded : [excluded];
+  if (
+    values.length === 0 ||
+    !values.every((value) => typeof value === 'string' || typeof value === 'number')
+  ) {
     throw new InvalidFilterPatternError(
       `${path}: anything-but takes strings or numbers, got ${JSON.stringify(excluded)}`,
     );
   }
-  return (leaves) => leaves.some((leaf) => !values.includes(leaf));
+  const excludedValues = new Set<unknown>(values);
+  return (leaves) => leaves.some((leaf) => !excludedValues.has(leaf));
 }
 
 function compileRule(rule: unknown, path: string): LeafRule {
@@ -96,7 +101,8 @@ function compileRule(rule: unknown, path: string): LeafRule {
       return (leaves) => leaves.length > 0 === operand;
     case 'prefix':
       if (typeof operand !== 'string') break;
-      return (leaves) => leaves.some((leaf) => typeof leaf === 'string' && leaf.startsWith(operand));
+      return (leaves) =>
+        leaves.some((leaf) => typeof leaf === 'string' && leaf.startsWith(operand));
     case 'anything-but':
       return compileAnythingBut(operand, path);
     case 'numeric':

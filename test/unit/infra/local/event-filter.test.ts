@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compileEventFilter, InvalidFilterPatternError } from '../../../../infra/local/event-filter.js';
+import {
+  compileEventFilter,
+  InvalidFilterPatternError,
+} from '../../../../infra/local/event-filter.js';
 
 // A record as Lambda delivers it from a DynamoDB stream.
 const customerInsert = {
@@ -149,9 +152,9 @@ describe('compileEventFilter', () => {
     });
 
     it('does not match a field the record lacks', () => {
-      expect(matches({ dynamodb: { OldImage: { status: { S: [{ 'anything-but': 'x' }] } } } })).toBe(
-        false,
-      );
+      expect(
+        matches({ dynamodb: { OldImage: { status: { S: [{ 'anything-but': 'x' }] } } } }),
+      ).toBe(false);
     });
   });
 
@@ -163,7 +166,8 @@ describe('compileEventFilter', () => {
     });
 
     it('compares with a range of two conditions, bounds included or not', () => {
-      const inRange = (range: unknown[]) => matches({ dynamodb: { SizeBytes: [{ numeric: range }] } });
+      const inRange = (range: unknown[]) =>
+        matches({ dynamodb: { SizeBytes: [{ numeric: range }] } });
       expect(inRange(['>', 300, '<=', 321])).toBe(true);
       expect(inRange(['>=', 321, '<', 400])).toBe(true);
       expect(inRange(['>', 321, '<', 400])).toBe(false);
@@ -171,9 +175,9 @@ describe('compileEventFilter', () => {
     });
 
     it('never matches a DynamoDB number, which the record carries as a string', () => {
-      expect(matches({ dynamodb: { NewImage: { credit: { N: [{ numeric: ['>', 100] }] } } } })).toBe(
-        false,
-      );
+      expect(
+        matches({ dynamodb: { NewImage: { credit: { N: [{ numeric: ['>', 100] }] } } } }),
+      ).toBe(false);
       expect(matches({ dynamodb: { NewImage: { credit: { N: ['150'] } } } })).toBe(true);
     });
   });
