@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -29,6 +30,9 @@ export async function freePort(): Promise<number> {
 }
 
 export class EngineUnavailableError extends Error {}
+
+/** moto's server with its requests serialized, so each operation is atomic as in DynamoDB. */
+const motoEngineScript = fileURLToPath(new URL('./moto_engine.py', import.meta.url));
 
 /** One clear line with the fix, instead of a stack trace, when moto is missing. */
 function assertMotoInstalled(python: string): void {
@@ -71,14 +75,14 @@ async function waitUntilReady(
 }
 
 /**
- * Starts moto's server as a child process on a free loopback port. The child is
+ * Starts moto's server (infra/local/moto_engine.py) as a child process on a free loopback port. The child is
  * killed when stop() is called and, as a last resort, when this process exits.
  */
 export async function startMoto(python = process.env.PYTHON ?? 'python3'): Promise<Engine> {
   assertMotoInstalled(python);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, [motoEngineScript, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -23,3 +23,13 @@ export const customerNameSort = (name: string, id: string): string =>
 export const resellerPartition = (resellerId: string): string => `RESELLER#${resellerId}`;
 
 export const allCustomersPartition = 'CUSTOMERS';
+
+export const mainOfficesPartition = 'MAIN_OFFICES';
+
+export const resellerMainOfficesPartition = (resellerId: string): string =>
+  `MAIN_OFFICES#RESELLER#${resellerId}`;
+
+export const branchesPartition = (mainOfficeId: string): string => `BRANCHES#${mainOfficeId}`;
+
+/** DID pricing batches arrive with [dids]; the panel already checks that the one it names exists. */
+export const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BATCH' }) as const;

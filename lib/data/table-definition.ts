@@ -27,6 +27,12 @@ export const tableDefinition = {
     // Every customer sorted by name: the admin's list. One partition per index key is
     // fine for customer records (created and renamed rarely); see README "Hot partitions".
     { name: 'byName', partitionKey: 'allPk', sortKey: 'nameSk' },
+    // Sparse: only active main offices with the hierarchy enabled. The "Main office"
+    // dropdown of a reseller, and of an admin, each one query per page.
+    { name: 'mainOfficesByReseller', partitionKey: 'mainOfficeResellerPk', sortKey: 'nameSk' },
+    { name: 'mainOffices', partitionKey: 'mainOfficeAllPk', sortKey: 'nameSk' },
+    // Sparse: the branches of one main office by name, however many there are.
+    { name: 'branchesByMainOffice', partitionKey: 'mainOfficePk', sortKey: 'nameSk' },
   ],
   timeToLiveAttribute: 'expiresAt',
   streamView: 'NEW_AND_OLD_IMAGES',

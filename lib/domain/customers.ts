@@ -1,40 +1,42 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import { batchGetItems } from '../data/batch-get.js';
 import { conditionFailure } from '../data/conditions.js';
+import {
+  type CustomerRecord,
+  customerItem,
+  etagOfRecord,
+  isMainOffice,
+  mainOfficeOf,
+  parseCustomerRecord,
+  toCustomer,
+} from '../data/customer-records.js';
 import {
   allCustomersPartition,
   customerKey,
   customerNameSort,
-  entityTypes,
+  mainOfficesPartition,
+  resellerMainOfficesPartition,
   resellerPartition,
   searchableName,
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
-import { type ETag, etagOf, type IfMatch, matchesIfMatch } from '../data/versioning.js';
+import { type ETag, type IfMatch, matchesIfMatch } from '../data/versioning.js';
 import { customerTerminated, forbidden, notFound, preconditionFailed } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
-import {
-  type AdditionalInfo,
-  type CreateCustomerInput,
-  type Customer,
-  customerSchema,
-  type ListCustomersQuery,
-  type PatchCustomerInput,
+import type { AdditionalInfo } from '../schemas/additional-info.js';
+import type {
+  CreateCustomerInput,
+  Customer,
+  ListCustomersQuery,
+  PatchCustomerInput,
 } from '../schemas/customers.js';
 import type { ServiceContext } from '../service-context.js';
 
-/** A customer as read, with the version its ETag is made of. */
+/** A customer as shown, with the version its ETag is made of. */
 export interface VersionedCustomer {
   readonly customer: Customer;
   readonly etag: ETag;
 }
-
-const customerItemSchema = customerSchema.extend({ version: z.number().int().min(1) });
-
-const fromItem = (item: Record<string, unknown>): VersionedCustomer => {
-  const { version, ...customer } = customerItemSchema.parse(item);
-  return { customer, etag: etagOf(version) };
-};
 
 export const defaultAdditionalInfo = (): AdditionalInfo => ({
   didAutoProvisioning: { enabled: false, batchId: null },
@@ -48,6 +50,83 @@ export const defaultAdditionalInfo = (): AdditionalInfo => ({
   aliasAuthDefault: 'system',
 });
 
+/** Strongly consistent read of one customer record, or undefined. */
+export async function readCustomerRecord(
+  ctx: ServiceContext,
+  id: string,
+): Promise<CustomerRecord | undefined> {
+  const { Item } = await ctx.db.client.send(
+    new GetCommand({ TableName: ctx.db.tableName, Key: customerKey(id), ConsistentRead: true }),
+  );
+  return Item ? parseCustomerRecord(Item) : undefined;
+}
+
+/** Strongly consistent read of several customers in one round trip (at most 100 ids). */
+export async function readCustomerRecords(
+  ctx: ServiceContext,
+  ids: readonly string[],
+): Promise<Map<string, CustomerRecord>> {
+  const items = await batchGetItems(ctx.db, ids.map(customerKey));
+  return new Map(
+    ids.flatMap((id) => {
+      const item = items.get(customerKey(id).pk);
+      return item ? [[id, parseCustomerRecord(item)] as const] : [];
+    }),
+  );
+}
+
+/**
+ * A branch shows its main office's invoicing (SPEC §4): the value lives on the main
+ * office, read with the branch rather than copied to every branch.
+ */
+export function presentCustomer(
+  record: CustomerRecord,
+  mainOffice: CustomerRecord | undefined,
+): Customer {
+  const customer = toCustomer(record);
+  if (!mainOffice || mainOfficeOf(record) !== mainOffice.id) return customer;
+  const hierarchy = customer.additionalInfo.officeHierarchy;
+  return {
+    ...customer,
+    additionalInfo: {
+      ...customer.additionalInfo,
+      officeHierarchy: {
+        ...hierarchy,
+        invoicing: mainOffice.additionalInfo.officeHierarchy.invoicing,
+      },
+    },
+  };
+}
+
+/** Presents a page of customers, reading the main offices of its branches in one round trip. */
+async function presentCustomers(
+  ctx: ServiceContext,
+  records: readonly CustomerRecord[],
+): Promise<Customer[]> {
+  const mainOfficeIds = records.map(mainOfficeOf).filter((id): id is string => id !== null);
+  const mainOffices =
+    mainOfficeIds.length > 0 ? await readCustomerRecords(ctx, mainOfficeIds) : new Map();
+  return records.map((record) => {
+    const mainOfficeId = mainOfficeOf(record);
+    return presentCustomer(record, mainOfficeId ? mainOffices.get(mainOfficeId) : undefined);
+  });
+}
+
+/** Reads a customer in the caller's scope (404 otherwise) with its main office when it is a branch. */
+export async function readVisibleCustomer(
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+): Promise<{ record: CustomerRecord; mainOffice: CustomerRecord | undefined }> {
+  const record = await readCustomerRecord(ctx, id);
+  if (!record || !canSee(caller, record)) throw notFound();
+  const mainOfficeId = mainOfficeOf(record);
+  return {
+    record,
+    mainOffice: mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined,
+  };
+}
+
 /** The owning reseller of a new customer: a reseller may only create its own. */
 function ownerOf(caller: Caller, requested: string | null | undefined): string | null {
   if (caller.role === 'reseller') {
@@ -59,20 +138,13 @@ function ownerOf(caller: Caller, requested: string | null | undefined): string |
   return requested ?? null;
 }
 
-/** Index attributes derived from the customer; kept beside it so lists are one query. */
-const indexAttributes = (customer: Pick<Customer, 'id' | 'name' | 'resellerId'>) => ({
-  allPk: allCustomersPartition,
-  nameSk: customerNameSort(customer.name, customer.id),
-  ...(customer.resellerId ? { resellerPk: resellerPartition(customer.resellerId) } : {}),
-});
-
 export async function createCustomer(
   ctx: ServiceContext,
   caller: Caller,
   input: CreateCustomerInput,
 ): Promise<VersionedCustomer> {
   const now = ctx.now().toISOString();
-  const customer: Customer = {
+  const record: CustomerRecord = {
     id: ctx.newId(),
     name: input.name,
     resellerId: ownerOf(caller, input.resellerId),
@@ -86,23 +158,19 @@ export async function createCustomer(
     terminatedAt: null,
     terminatedBy: null,
     additionalInfo: defaultAdditionalInfo(),
+    version: 1,
+    otherCurrencyBranchCount: 0,
+    linkedWithOtherCurrency: false,
   };
-  const version = 1;
   await ctx.db.client.send(
     new PutCommand({
       TableName: ctx.db.tableName,
-      Item: {
-        ...customerKey(customer.id),
-        entityType: entityTypes.customer,
-        ...indexAttributes(customer),
-        ...customer,
-        version,
-      },
+      Item: customerItem(record),
       // Ids are fresh ULIDs; the condition turns an impossible collision into an error, not an overwrite.
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
-  return { customer, etag: etagOf(version) };
+  return { customer: toCustomer(record), etag: etagOfRecord(record) };
 }
 
 export async function getCustomer(
@@ -110,12 +178,8 @@ export async function getCustomer(
   caller: Caller,
   id: string,
 ): Promise<VersionedCustomer> {
-  const { Item } = await ctx.db.client.send(
-    new GetCommand({ TableName: ctx.db.tableName, Key: customerKey(id) }),
-  );
-  const found = Item ? fromItem(Item) : undefined;
-  if (!found || !canSee(caller, found.customer)) throw notFound();
-  return found;
+  const { record, mainOffice } = await readVisibleCustomer(ctx, caller, id);
+  return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
 }
 
 /**
@@ -130,6 +194,24 @@ export async function patchCustomer(
   input: PatchCustomerInput,
   ifMatch: IfMatch,
 ): Promise<VersionedCustomer> {
+  const update = guardedCustomerUpdate(ctx, caller, ifMatch);
+  if (input.name !== undefined) {
+    update.set('name', input.name);
+    update.set('nameSk', customerNameSort(input.name, id));
+  }
+  if (input.timezone !== undefined) update.set('timezone', input.timezone);
+  const record = await update.send(id);
+  const mainOfficeId = mainOfficeOf(record);
+  const mainOffice = mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined;
+  return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
+}
+
+/**
+ * An UpdateItem on a customer that changes only its own attributes, guarded by
+ * existence, the caller's scope, status and If-Match, bumping the version. One round
+ * trip; on failure the old item DynamoDB returns says which guard failed.
+ */
+export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMatch: IfMatch) {
   const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
   const values: Record<string, unknown> = {
     ':active': 'active',
@@ -137,18 +219,6 @@ export async function patchCustomer(
     ':now': ctx.now().toISOString(),
   };
   const sets = ['updatedAt = :now', '#version = #version + :one'];
-  if (input.name !== undefined) {
-    names['#name'] = 'name';
-    values[':name'] = input.name;
-    values[':nameSk'] = customerNameSort(input.name, id);
-    sets.push('#name = :name', 'nameSk = :nameSk');
-  }
-  if (input.timezone !== undefined) {
-    // TIMEZONE is a DynamoDB reserved word, like NAME and STATUS.
-    names['#timezone'] = 'timezone';
-    values[':timezone'] = input.timezone;
-    sets.push('#timezone = :timezone');
-  }
   const conditions = ['attribute_exists(pk)', '#status = :active'];
   if (caller.role === 'reseller') {
     values[':resellerId'] = caller.resellerId;
@@ -161,25 +231,39 @@ export async function patchCustomer(
     });
     conditions.push(`#version IN (${placeholders.join(', ')})`);
   }
-  try {
-    const { Attributes } = await ctx.db.client.send(
-      new UpdateCommand({
-        TableName: ctx.db.tableName,
-        Key: customerKey(id),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return fromItem(Attributes ?? {});
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) throw error;
-    throw explainCustomerWriteFailure(caller, id, failure.item, ifMatch);
-  }
+  return {
+    /** Sets an attribute, or a nested one given as a dotted path; every name is a placeholder. */
+    set(path: string, value: unknown) {
+      const segments = path.split('.').map((segment) => {
+        names[`#${segment}`] = segment;
+        return `#${segment}`;
+      });
+      const placeholder = `:set${sets.length}`;
+      values[placeholder] = value;
+      sets.push(`${segments.join('.')} = ${placeholder}`);
+    },
+    async send(id: string): Promise<CustomerRecord> {
+      try {
+        const { Attributes } = await ctx.db.client.send(
+          new UpdateCommand({
+            TableName: ctx.db.tableName,
+            Key: customerKey(id),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return parseCustomerRecord(Attributes ?? {});
+      } catch (error) {
+        const failure = conditionFailure(error);
+        if (!failure) throw error;
+        throw explainCustomerWriteFailure(caller, id, failure.item, ifMatch);
+      }
+    },
+  };
 }
 
 /** Maps a failed conditional write on a customer to the first violated rule. */
@@ -189,23 +273,50 @@ export function explainCustomerWriteFailure(
   oldItem: Record<string, unknown> | undefined,
   ifMatch: IfMatch,
 ): Error {
-  const current = oldItem ? fromItem(oldItem) : undefined;
-  if (!current || !canSee(caller, current.customer)) return notFound();
-  if (current.customer.status !== 'active') return customerTerminated(id);
-  if (!matchesIfMatch(ifMatch, current.etag)) return preconditionFailed();
+  const current = oldItem ? parseCustomerRecord(oldItem) : undefined;
+  if (!current || !canSee(caller, current)) return notFound();
+  if (current.status !== 'active') return customerTerminated(id);
+  if (!matchesIfMatch(ifMatch, etagOfRecord(current))) return preconditionFailed();
   return new Error(`Conditional write on customer ${id} failed for no known reason`);
 }
 
+/** Which index a list reads: the caller's scope, and the dropdown's sparse index for office=main. */
+function listIndex(caller: Exclude<Caller, { role: 'customer' }>, mainOfficesOnly: boolean) {
+  if (caller.role === 'reseller') {
+    return mainOfficesOnly
+      ? {
+          name: 'mainOfficesByReseller',
+          pk: 'mainOfficeResellerPk',
+          value: resellerMainOfficesPartition(caller.resellerId),
+        }
+      : { name: 'byReseller', pk: 'resellerPk', value: resellerPartition(caller.resellerId) };
+  }
+  return mainOfficesOnly
+    ? { name: 'mainOffices', pk: 'mainOfficeAllPk', value: mainOfficesPartition }
+    : { name: 'byName', pk: 'allPk', value: allCustomersPartition };
+}
+
+/**
+ * A page of the customers in the caller's scope by name, or with office=main the
+ * "Main office" dropdown: active main offices only, from a sparse index.
+ */
 export async function listCustomers(
   ctx: ServiceContext,
   caller: Caller,
   query: ListCustomersQuery,
 ): Promise<Page<Customer>> {
   if (caller.role === 'customer') return listSelf(ctx, caller, query);
-  const index =
-    caller.role === 'reseller'
-      ? { name: 'byReseller', pk: 'resellerPk', value: resellerPartition(caller.resellerId) }
-      : { name: 'byName', pk: 'allPk', value: allCustomersPartition };
+  const index = listIndex(caller, query.office === 'main');
+  const page = await queryByName(ctx, index, query);
+  return { items: await presentCustomers(ctx, page.items), nextCursor: page.nextCursor };
+}
+
+/** One page of an index whose sort key is `nameSk`, optionally by name prefix. */
+export async function queryByName(
+  ctx: ServiceContext,
+  index: { readonly name: string; readonly pk: string; readonly value: string },
+  query: { readonly q?: string; readonly limit: number; readonly cursor?: string },
+): Promise<Page<CustomerRecord>> {
   const keyAttributes = ['pk', 'sk', index.pk, 'nameSk'];
   const startKey = query.cursor
     ? decodeCursor(query.cursor, keyAttributes, { attribute: index.pk, value: index.value })
@@ -224,7 +335,7 @@ export async function listCustomers(
       ExclusiveStartKey: startKey,
     }),
   );
-  return pageFrom(Items, query.limit, keyAttributes, (item) => fromItem(item).customer);
+  return pageFrom(Items, query.limit, keyAttributes, parseCustomerRecord);
 }
 
 /** A customer's scope is itself: its list holds at most one entry. */
@@ -234,11 +345,10 @@ async function listSelf(
   query: ListCustomersQuery,
 ): Promise<Page<Customer>> {
   if (query.cursor) return { items: [], nextCursor: null };
-  const { Item } = await ctx.db.client.send(
-    new GetCommand({ TableName: ctx.db.tableName, Key: customerKey(caller.customerId) }),
-  );
-  const customer = Item ? fromItem(Item).customer : undefined;
+  const record = await readCustomerRecord(ctx, caller.customerId);
   const matches =
-    customer && (!query.q || searchableName(customer.name).startsWith(searchableName(query.q)));
-  return { items: matches ? [customer] : [], nextCursor: null };
+    record &&
+    (!query.q || searchableName(record.name).startsWith(searchableName(query.q))) &&
+    (query.office !== 'main' || (record.status === 'active' && isMainOffice(record)));
+  return { items: matches ? await presentCustomers(ctx, [record]) : [], nextCursor: null };
 }

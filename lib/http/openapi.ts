@@ -43,9 +43,22 @@ function errorResponses(route: RouteDefinition) {
   return errors;
 }
 
+/** The status of each rule's error code, for the routes that name them. */
 const knownCodeStatus: Record<string, number> = {
   customer_terminated: 409,
   precondition_failed: 412,
+  did_batch_required: 422,
+  did_batch_not_found: 404,
+  hierarchy_not_allowed: 422,
+  main_office_required: 422,
+  main_office_not_found: 404,
+  main_office_not_main: 422,
+  main_office_self: 422,
+  reseller_mismatch: 422,
+  currency_mismatch: 422,
+  office_has_branches: 409,
+  invoicing_set_on_main: 422,
+  concurrent_update: 409,
 };
 
 /** Builds the OpenAPI 3.1 document from the routes table and the schemas that validate requests. */

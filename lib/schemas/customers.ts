@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { additionalInfoSchema } from './additional-info.js';
 import {
   currencySchema,
   idSchema,
@@ -22,21 +23,6 @@ export const businessModels = [
 export const businessModelSchema = z.enum(businessModels);
 
 const customerName = z.string().trim().min(1).max(200);
-
-export const additionalInfoSchema = z
-  .object({
-    didAutoProvisioning: z.object({ enabled: z.boolean(), batchId: z.string().nullable() }),
-    officeHierarchy: z.object({
-      enabled: z.boolean(),
-      office: z.enum(['main', 'branch']).nullable(),
-      mainOfficeId: z.string().nullable(),
-      invoicing: z.enum(['individual', 'consolidated']),
-      branchCount: z.number().int().min(0),
-    }),
-    aliasAuthDefault: z.enum(['system', 'enabled', 'disabled']),
-  })
-  .meta({ id: 'AdditionalInfo' });
-export type AdditionalInfo = z.infer<typeof additionalInfoSchema>;
 
 export const terminatedBySchema = z.union([
   z.object({ reason: z.literal('requested') }),
@@ -88,6 +74,10 @@ export type PatchCustomerInput = z.infer<typeof patchCustomerBody>;
 export const customerIdParams = z.strictObject({ id: idSchema });
 
 export const listCustomersQuery = z.strictObject({
+  office: z
+    .literal('main')
+    .optional()
+    .meta({ description: 'main: the "Main office" dropdown (active main offices only)' }),
   q: z.string().min(1).max(200).optional().meta({ description: 'Case-insensitive name prefix' }),
   ...paginationQuery,
 });

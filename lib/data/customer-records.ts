@@ -1,0 +1,80 @@
+import * as z from 'zod';
+import { type Customer, customerSchema } from '../schemas/customers.js';
+import {
+  allCustomersPartition,
+  branchesPartition,
+  customerKey,
+  customerNameSort,
+  entityTypes,
+  mainOfficesPartition,
+  resellerMainOfficesPartition,
+  resellerPartition,
+} from './keys.js';
+import { type ETag, etagOf } from './versioning.js';
+
+/**
+ * A customer as stored: the API fields, its version (the ETag), and two counters the
+ * hierarchy's invariants need without reading the other side of a link.
+ */
+export const customerRecordSchema = customerSchema.extend({
+  version: z.number().int().min(1),
+  /** On a main office: linked branches whose currency differs (consolidated invoicing needs 0). */
+  otherCurrencyBranchCount: z.number().int().min(0).default(0),
+  /** On a branch: its currency differs from its main office's, as counted there at link time. */
+  linkedWithOtherCurrency: z.boolean().default(false),
+});
+export type CustomerRecord = z.infer<typeof customerRecordSchema>;
+
+export const parseCustomerRecord = (item: Record<string, unknown>): CustomerRecord =>
+  customerRecordSchema.parse(item);
+
+export function toCustomer(record: CustomerRecord): Customer {
+  const {
+    version: _version,
+    otherCurrencyBranchCount: _count,
+    linkedWithOtherCurrency: _linked,
+    ...customer
+  } = record;
+  return customer;
+}
+
+export const etagOfRecord = (record: CustomerRecord): ETag => etagOf(record.version);
+
+export const isMainOffice = (record: CustomerRecord): boolean =>
+  record.additionalInfo.officeHierarchy.enabled &&
+  record.additionalInfo.officeHierarchy.office === 'main';
+
+export const mainOfficeOf = (record: CustomerRecord): string | null =>
+  record.additionalInfo.officeHierarchy.enabled &&
+  record.additionalInfo.officeHierarchy.office === 'branch'
+    ? record.additionalInfo.officeHierarchy.mainOfficeId
+    : null;
+
+/**
+ * Every index attribute follows from the customer's state, so a write that puts the
+ * whole item can never leave an index entry behind: lists by name, the "Main office"
+ * dropdown (active main offices only) and the branches of a main office.
+ */
+export function customerIndexAttributes(record: CustomerRecord): Record<string, string> {
+  const attributes: Record<string, string> = {
+    allPk: allCustomersPartition,
+    nameSk: customerNameSort(record.name, record.id),
+  };
+  if (record.resellerId) attributes.resellerPk = resellerPartition(record.resellerId);
+  if (record.status === 'active' && isMainOffice(record)) {
+    attributes.mainOfficeAllPk = mainOfficesPartition;
+    if (record.resellerId)
+      attributes.mainOfficeResellerPk = resellerMainOfficesPartition(record.resellerId);
+  }
+  const mainOfficeId = mainOfficeOf(record);
+  if (mainOfficeId) attributes.mainOfficePk = branchesPartition(mainOfficeId);
+  return attributes;
+}
+
+/** The whole item of a customer: keys, type, index attributes and the record. */
+export const customerItem = (record: CustomerRecord): Record<string, unknown> => ({
+  ...customerKey(record.id),
+  entityType: entityTypes.customer,
+  ...customerIndexAttributes(record),
+  ...record,
+});
