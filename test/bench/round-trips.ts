@@ -1,6 +1,6 @@
 import { sharedDb } from '../../lib/data/client.js';
 import { printTable } from './report.js';
-import { type BenchRuntime, countRoundTrips } from './support.js';
+import { type BenchRuntime, countRoundTrips, measureRoundTrips } from './support.js';
 
 /**
  * Sequential DynamoDB round trips on each operation's critical path, beside the
@@ -9,21 +9,8 @@ import { type BenchRuntime, countRoundTrips } from './support.js';
  */
 export async function benchRoundTrips(bench: BenchRuntime) {
   const counter = countRoundTrips(sharedDb().client);
-  const measure = async (
-    operation: string,
-    minimum: number,
-    act: () => Promise<{ status: number }>,
-  ) => {
-    counter.reset();
-    const { status } = await act();
-    return {
-      operation,
-      status,
-      roundTrips: counter.calls.length,
-      minimum,
-      commands: counter.calls.join(' '),
-    };
-  };
+  const measure = (operation: string, minimum: number, act: () => Promise<{ status: number }>) =>
+    measureRoundTrips(counter, operation, minimum, act);
   let id = '';
   const rows = [
     await measure('POST /customers', 1, async () => {
@@ -57,12 +44,6 @@ export async function benchRoundTrips(bench: BenchRuntime) {
       ),
     ),
   ];
-  printTable(
-    'DynamoDB round trips per operation (figure vs minimum)',
-    rows.map((row) => ({
-      ...row,
-      ratio: (row.roundTrips / row.minimum).toFixed(2),
-    })),
-  );
+  printTable('DynamoDB round trips per customer operation (sequential vs minimum)', rows);
   return rows;
 }

@@ -1,4 +1,5 @@
 import { benchBundles } from './bundles.js';
+import { benchPanel } from './panel.js';
 import { benchRoundTrips } from './round-trips.js';
 import { startBenchRuntime } from './support.js';
 import { benchThroughput } from './throughput.js';
@@ -8,10 +9,11 @@ const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
 if (wanted('bundles')) await benchBundles();
-if (wanted('round-trips') || wanted('throughput')) {
+if (wanted('round-trips') || wanted('throughput') || wanted('panel')) {
   const bench = await startBenchRuntime();
   try {
     if (wanted('round-trips')) await benchRoundTrips(bench);
+    if (wanted('panel')) await benchPanel(bench);
     if (wanted('throughput')) await benchThroughput(bench);
   } finally {
     await bench.runtime.stop();
