@@ -74,3 +74,11 @@ export const requestInProgress = () =>
     'Request in progress',
     'A request with this Idempotency-Key is still being processed; retry later.',
   );
+
+export const concurrentUpdate = () =>
+  new AppError(
+    409,
+    'concurrent_update',
+    'Concurrent update',
+    'The resource kept changing while this request was applied; retry it.',
+  );

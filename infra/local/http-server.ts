@@ -118,7 +118,8 @@ export function createLocalApiServer(options: LocalApiOptions): LocalApiServer {
   });
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    // Parsed as an absolute URL: a request target such as '//' is a path, not a host.
+    const url = new URL(`http://localhost${request.url ?? '/'}`);
     const method = request.method ?? 'GET';
     let match: { compiled: CompiledRoute; values: string[] } | undefined;
     for (const candidate of compiled) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { jwtVerify, SignJWT } from 'jose';
 
@@ -14,9 +14,13 @@ export const secretFile = '.local/jwt-secret';
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
-/** LOCAL_JWT_SECRET when set; otherwise a random secret, saved so `npm run token` can sign with it. */
+/**
+ * LOCAL_JWT_SECRET when set; otherwise the secret saved by an earlier start, or a new
+ * random one saved for `npm run token` (kept, so tokens outlive a restart).
+ */
 export function resolveJwtSecret(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LOCAL_JWT_SECRET) return env.LOCAL_JWT_SECRET;
+  if (existsSync(secretFile)) return readFileSync(secretFile, 'utf8').trim();
   const secret = randomBytes(32).toString('base64url');
   mkdirSync(dirname(secretFile), { recursive: true });
   writeFileSync(secretFile, secret, { mode: 0o600 });

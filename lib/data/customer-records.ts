@@ -78,3 +78,22 @@ export const customerItem = (record: CustomerRecord): Record<string, unknown> =>
   ...customerIndexAttributes(record),
   ...record,
 });
+
+const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/**
+ * Whether a decoded cursor is the key of a customer in a name-sorted index, inside
+ * the prefix being listed: DynamoDB refuses a start key outside the query's range.
+ */
+export function isCustomerNameKey(
+  key: Record<string, string>,
+  prefix: string | undefined,
+): boolean {
+  const id = key.pk?.startsWith('CUSTOMER#') ? key.pk.slice('CUSTOMER#'.length) : '';
+  return (
+    ulidPattern.test(id) &&
+    key.sk === customerKey(id).sk &&
+    (key.nameSk?.endsWith(`#${id}`) ?? false) &&
+    (prefix === undefined || (key.nameSk?.startsWith(prefix) ?? false))
+  );
+}

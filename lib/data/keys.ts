@@ -13,8 +13,26 @@ export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOME
 export const idempotencyKey = (digest: string) =>
   ({ pk: `IDEMPOTENCY#${digest}`, sk: 'IDEMPOTENCY' }) as const;
 
-/** Case- and width-insensitive form of a name, used for prefix search. */
-export const searchableName = (name: string): string => name.normalize('NFKC').toLowerCase();
+/**
+ * Index sort keys are limited to 1,024 bytes; the searchable form is cut to this many
+ * (NFKC can make a 200-character name many times longer). Names that share their
+ * first 400 bytes still sort apart by id.
+ */
+const searchableNameBytes = 400;
+
+/** Case- and width-insensitive form of a name (or of a prefix sought), used for prefix search. */
+export function searchableName(name: string): string {
+  const normalized = name.normalize('NFKC').toLowerCase();
+  if (Buffer.byteLength(normalized) <= searchableNameBytes) return normalized;
+  let cut = '';
+  let bytes = 0;
+  for (const codePoint of normalized) {
+    bytes += Buffer.byteLength(codePoint);
+    if (bytes > searchableNameBytes) break;
+    cut += codePoint;
+  }
+  return cut;
+}
 
 /** Sort key of the name-ordered customer indexes: name first, id to break ties. */
 export const customerNameSort = (name: string, id: string): string =>

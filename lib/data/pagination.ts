@@ -7,6 +7,9 @@ export interface Page<T> {
 
 type Key = Record<string, string>;
 
+/** DynamoDB's limit for a sort key; partition keys are shorter still in this table. */
+const maxKeyBytes = 1024;
+
 /** Cursors are opaque to callers: base64url JSON of the last item's key. */
 export const encodeCursor = (key: Key): string =>
   Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -20,6 +23,8 @@ export function decodeCursor(
   cursor: string,
   attributes: readonly string[],
   partition: { readonly attribute: string; readonly value: string },
+  /** Further checks of the key's shape, so DynamoDB never sees a start key it would refuse. */
+  isValidKey: (key: Key) => boolean = () => true,
 ): Key {
   const invalid = () =>
     validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
@@ -33,10 +38,17 @@ export function decodeCursor(
   const entries = Object.entries(parsed);
   const wellFormed =
     entries.length === attributes.length &&
-    entries.every(([name, value]) => attributes.includes(name) && typeof value === 'string');
+    entries.every(
+      ([name, value]) =>
+        attributes.includes(name) &&
+        typeof value === 'string' &&
+        value.length > 0 &&
+        value.isWellFormed() &&
+        Buffer.byteLength(value) <= maxKeyBytes,
+    );
   if (!wellFormed) throw invalid();
   const key = parsed as Key;
-  if (key[partition.attribute] !== partition.value) throw invalid();
+  if (key[partition.attribute] !== partition.value || !isValidKey(key)) throw invalid();
   return key;
 }
 

@@ -23,7 +23,7 @@ export function parseIfMatch(header: string | undefined): IfMatch {
     .map((tag) => /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(tag)?.[1])
     .filter((digits): digits is string => digits !== undefined)
     .map(Number);
-  return { kind: 'versions', versions: versions.length > 0 ? versions : [-1] };
+  return { kind: 'versions', versions: versions.length > 0 ? [...new Set(versions)] : [-1] };
 }
 
 export function matchesIfMatch(ifMatch: IfMatch, etag: ETag): boolean {

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGetItems } from '../data/batch-get.js';
 import { conditionFailure } from '../data/conditions.js';
@@ -6,18 +5,21 @@ import {
   type CustomerRecord,
   customerItem,
   etagOfRecord,
+  isCustomerNameKey,
   mainOfficeOf,
   parseCustomerRecord,
 } from '../data/customer-records.js';
 import { branchesPartition, customerKey, didBatchKey } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
-import { type ETag, type IfMatch, matchesIfMatch } from '../data/versioning.js';
-import { AppError, customerTerminated, notFound, preconditionFailed } from '../errors.js';
+import type { ETag, IfMatch } from '../data/versioning.js';
+import { backOff, isWriteConflict } from '../data/write-conflicts.js';
+import { concurrentUpdate, notFound } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { AdditionalInfo, AdditionalInfoPatch, Branch } from '../schemas/additional-info.js';
 import type { ServiceContext } from '../service-context.js';
 import {
   guardedCustomerUpdate,
+  guardRefusal,
   presentCustomer,
   readCustomerRecord,
   readVisibleCustomer,
@@ -55,7 +57,7 @@ const touchesOnlyOwnSettings = (patch: AdditionalInfoPatch): boolean =>
       patch.didAutoProvisioning.enabled === false));
 
 /** Concurrent writers are resolved by reading again; past this many conflicts the caller retries. */
-const maxAttempts = 8;
+const maxAttempts = 10;
 
 /**
  * PATCH of the panel (SPEC §4). Settings of the customer alone are one guarded
@@ -76,7 +78,7 @@ export async function patchAdditionalInfo(
   if (touchesOnlyOwnSettings(patch)) return patchOwnSettings(ctx, caller, id, patch, ifMatch);
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     const { current, change, facts } = await readAndPlan(ctx, caller, id, patch, ifMatch);
-    if (!change) return panelOf(current, facts.currentMainOffice);
+    if (!change) return panelOf(current, await mainOfficeFor(ctx, current, facts.namedMainOffice));
     const next: CustomerRecord = {
       ...current,
       additionalInfo: change.additionalInfo,
@@ -85,22 +87,25 @@ export async function patchAdditionalInfo(
       updatedAt: ctx.now().toISOString(),
     };
     if (await writePanelChange(ctx, current, next, change)) {
-      const mainOfficeId = mainOfficeOf(next);
-      const mainOffice =
-        change.link.to?.record ??
-        (mainOfficeId
-          ? (facts.currentMainOffice ?? (await readCustomerRecord(ctx, mainOfficeId)))
-          : undefined);
-      return panelOf(next, mainOffice);
+      return panelOf(
+        next,
+        await mainOfficeFor(ctx, next, change.link.to?.record ?? facts.namedMainOffice),
+      );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+    await backOff(attempt);
   }
-  throw new AppError(
-    409,
-    'concurrent_update',
-    'Concurrent update',
-    'The customer kept changing while this request was applied; retry it.',
-  );
+  throw concurrentUpdate();
+}
+
+/** A branch's main office, for the invoicing it shows: the one already read, else one more read. */
+async function mainOfficeFor(
+  ctx: ServiceContext,
+  record: CustomerRecord,
+  alreadyRead: CustomerRecord | undefined,
+): Promise<CustomerRecord | undefined> {
+  const mainOfficeId = mainOfficeOf(record);
+  if (!mainOfficeId) return undefined;
+  return alreadyRead?.id === mainOfficeId ? alreadyRead : readCustomerRecord(ctx, mainOfficeId);
 }
 
 async function patchOwnSettings(
@@ -114,8 +119,7 @@ async function patchOwnSettings(
   if (patch.aliasAuthDefault) update.set('additionalInfo.aliasAuthDefault', patch.aliasAuthDefault);
   if (patch.didAutoProvisioning) update.set('additionalInfo.didAutoProvisioning.enabled', false);
   const record = await update.send(id);
-  const mainOfficeId = mainOfficeOf(record);
-  return panelOf(record, mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined);
+  return panelOf(record, await mainOfficeFor(ctx, record, undefined));
 }
 
 /** Reads what the rules need in one round trip and plans the change; undefined change = nothing to write. */
@@ -138,9 +142,8 @@ async function readAndPlan(
     return item ? parseCustomerRecord(item) : undefined;
   };
   const current = customerAt(id);
-  if (!current || !canSee(caller, current)) throw notFound();
-  if (current.status !== 'active') throw customerTerminated(id);
-  if (!matchesIfMatch(ifMatch, etagOfRecord(current))) throw preconditionFailed();
+  const refusal = guardRefusal(caller, id, current, ifMatch);
+  if (refusal || !current) throw refusal ?? notFound();
   // The batch the panel would point to may be the one it already has, not named in the patch.
   const batchToCheck = didBatchToCheck(current, patch);
   const didBatchExists =
@@ -148,11 +151,7 @@ async function readAndPlan(
     items.has(didBatchKey(batchToCheck).pk) ||
     (batchToCheck !== batchId &&
       (await batchGetItems(ctx.db, [didBatchKey(batchToCheck)])).size > 0);
-  const facts = {
-    namedMainOffice: customerAt(named),
-    didBatchExists,
-    currentMainOffice: named === mainOfficeOf(current) ? customerAt(named) : undefined,
-  };
+  const facts = { namedMainOffice: customerAt(named), didBatchExists };
   const change = planPanelChange(caller, current, patch, facts);
   const unchanged =
     !change.link.from &&
@@ -203,7 +202,7 @@ async function writePanelChange(
     );
     return true;
   } catch (error) {
-    if (conditionFailure(error) || error instanceof TransactionCanceledException) return false;
+    if (conditionFailure(error) || isWriteConflict(error)) return false;
     throw error;
   }
 }
@@ -231,7 +230,11 @@ function branchCounterUpdate(
           '#info.#hierarchy.#office = :main',
           ...(otherCurrency ? ['#info.#hierarchy.#invoicing = :individual'] : []),
         ].join(' AND ')
-      : 'attribute_exists(pk) AND #info.#hierarchy.#branchCount >= :one',
+      : [
+          'attribute_exists(pk)',
+          '#info.#hierarchy.#branchCount >= :one',
+          ...(otherCurrency ? ['otherCurrencyBranchCount >= :one'] : []),
+        ].join(' AND '),
     ExpressionAttributeNames: {
       '#info': 'additionalInfo',
       '#hierarchy': 'officeHierarchy',
@@ -277,7 +280,12 @@ export async function listBranches(
   const partition = branchesPartition(mainOfficeId);
   const keyAttributes = ['pk', 'sk', 'mainOfficePk', 'nameSk'];
   const startKey = query.cursor
-    ? decodeCursor(query.cursor, keyAttributes, { attribute: 'mainOfficePk', value: partition })
+    ? decodeCursor(
+        query.cursor,
+        keyAttributes,
+        { attribute: 'mainOfficePk', value: partition },
+        (key) => isCustomerNameKey(key, undefined),
+      )
     : undefined;
   const [mainOffice, { Items = [] }] = await Promise.all([
     readCustomerRecord(ctx, mainOfficeId),

@@ -5,6 +5,7 @@ import {
   type CustomerRecord,
   customerItem,
   etagOfRecord,
+  isCustomerNameKey,
   isMainOffice,
   mainOfficeOf,
   parseCustomerRecord,
@@ -21,7 +22,15 @@ import {
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
 import { type ETag, type IfMatch, matchesIfMatch } from '../data/versioning.js';
-import { customerTerminated, forbidden, notFound, preconditionFailed } from '../errors.js';
+import { backOff, isWriteConflict } from '../data/write-conflicts.js';
+import {
+  type AppError,
+  concurrentUpdate,
+  customerTerminated,
+  forbidden,
+  notFound,
+  preconditionFailed,
+} from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { AdditionalInfo } from '../schemas/additional-info.js';
 import type {
@@ -206,10 +215,16 @@ export async function patchCustomer(
   return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
 }
 
+/** Attempts of a guarded update that keeps meeting other requests' transactions. */
+const maxConflictAttempts = 5;
+
 /**
  * An UpdateItem on a customer that changes only its own attributes, guarded by
  * existence, the caller's scope, status and If-Match, bumping the version. One round
- * trip; on failure the old item DynamoDB returns says which guard failed.
+ * trip. It writes only when some value really changes: a request that changes
+ * nothing leaves the version (and so every client's ETag) alone. On a failed
+ * condition the old item DynamoDB returns says which guard failed, or that nothing
+ * needed to change.
  */
 export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMatch: IfMatch) {
   const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
@@ -219,65 +234,80 @@ export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMat
     ':now': ctx.now().toISOString(),
   };
   const sets = ['updatedAt = :now', '#version = #version + :one'];
-  const conditions = ['attribute_exists(pk)', '#status = :active'];
+  const changes: string[] = [];
+  const guards = ['attribute_exists(pk)', '#status = :active'];
   if (caller.role === 'reseller') {
     values[':resellerId'] = caller.resellerId;
-    conditions.push('resellerId = :resellerId');
+    guards.push('resellerId = :resellerId');
   }
   if (ifMatch.kind === 'versions') {
     const placeholders = ifMatch.versions.map((version, index) => {
       values[`:v${index}`] = version;
       return `:v${index}`;
     });
-    conditions.push(`#version IN (${placeholders.join(', ')})`);
+    guards.push(`#version IN (${placeholders.join(', ')})`);
   }
   return {
     /** Sets an attribute, or a nested one given as a dotted path; every name is a placeholder. */
     set(path: string, value: unknown) {
-      const segments = path.split('.').map((segment) => {
-        names[`#${segment}`] = segment;
-        return `#${segment}`;
-      });
-      const placeholder = `:set${sets.length}`;
+      const attribute = path
+        .split('.')
+        .map((segment) => {
+          names[`#${segment}`] = segment;
+          return `#${segment}`;
+        })
+        .join('.');
+      const placeholder = `:set${changes.length}`;
       values[placeholder] = value;
-      sets.push(`${segments.join('.')} = ${placeholder}`);
+      sets.push(`${attribute} = ${placeholder}`);
+      changes.push(`${attribute} <> ${placeholder}`);
     },
     async send(id: string): Promise<CustomerRecord> {
-      try {
-        const { Attributes } = await ctx.db.client.send(
-          new UpdateCommand({
-            TableName: ctx.db.tableName,
-            Key: customerKey(id),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return parseCustomerRecord(Attributes ?? {});
-      } catch (error) {
-        const failure = conditionFailure(error);
-        if (!failure) throw error;
-        throw explainCustomerWriteFailure(caller, id, failure.item, ifMatch);
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const { Attributes } = await ctx.db.client.send(
+            new UpdateCommand({
+              TableName: ctx.db.tableName,
+              Key: customerKey(id),
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: [...guards, `(${changes.join(' OR ')})`].join(' AND '),
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: values,
+              ReturnValues: 'ALL_NEW',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          return parseCustomerRecord(Attributes ?? {});
+        } catch (error) {
+          if (isWriteConflict(error)) {
+            if (attempt >= maxConflictAttempts) throw concurrentUpdate();
+            await backOff(attempt);
+            continue;
+          }
+          const failure = conditionFailure(error);
+          if (!failure) throw error;
+          const old = failure.item ? parseCustomerRecord(failure.item) : undefined;
+          const refusal = guardRefusal(caller, id, old, ifMatch);
+          if (refusal) throw refusal;
+          // Every guard held, so the change condition failed: the values are already these.
+          return old as CustomerRecord;
+        }
       }
     },
   };
 }
 
-/** Maps a failed conditional write on a customer to the first violated rule. */
-export function explainCustomerWriteFailure(
+/** The first guard a customer write breaks, in SPEC order (404, 409, 412), or undefined. */
+export function guardRefusal(
   caller: Caller,
   id: string,
-  oldItem: Record<string, unknown> | undefined,
+  current: CustomerRecord | undefined,
   ifMatch: IfMatch,
-): Error {
-  const current = oldItem ? parseCustomerRecord(oldItem) : undefined;
+): AppError | undefined {
   if (!current || !canSee(caller, current)) return notFound();
   if (current.status !== 'active') return customerTerminated(id);
   if (!matchesIfMatch(ifMatch, etagOfRecord(current))) return preconditionFailed();
-  return new Error(`Conditional write on customer ${id} failed for no known reason`);
+  return undefined;
 }
 
 /** Which index a list reads: the caller's scope, and the dropdown's sparse index for office=main. */
@@ -319,7 +349,13 @@ export async function queryByName(
 ): Promise<Page<CustomerRecord>> {
   const keyAttributes = ['pk', 'sk', index.pk, 'nameSk'];
   const startKey = query.cursor
-    ? decodeCursor(query.cursor, keyAttributes, { attribute: index.pk, value: index.value })
+    ? decodeCursor(
+        query.cursor,
+        keyAttributes,
+        { attribute: index.pk, value: index.value },
+        (key) =>
+          isCustomerNameKey(key, query.q === undefined ? undefined : searchableName(query.q)),
+      )
     : undefined;
   const { Items = [] } = await ctx.db.client.send(
     new QueryCommand({

@@ -83,6 +83,20 @@ export function planPanelChange(
       `The hierarchy of offices is for universal and cloud_pbx customers, not ${current.businessModel}.`,
     );
   }
+  // Disabling wins over the other fields sent with it (a form may send the whole panel);
+  // setting them on a hierarchy that stays off is a mistake worth saying.
+  const setsWhileOff =
+    !enabled &&
+    asked.enabled !== false &&
+    (Boolean(asked.office) || Boolean(asked.mainOfficeId) || asked.invoicing === 'consolidated');
+  if (setsWhileOff) {
+    throw validationFailed([
+      {
+        path: 'body.officeHierarchy.enabled',
+        message: 'must be true to set office, mainOfficeId or consolidated invoicing',
+      },
+    ]);
+  }
   const office = enabled ? (asked.office !== undefined ? asked.office : was.office) : null;
   if (enabled && office === null) {
     throw validationFailed([

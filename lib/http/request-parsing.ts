@@ -6,6 +6,9 @@ import type { RouteDefinition } from './route.js';
 /** SPEC §1: bodies over 256 KiB are refused before they are parsed. */
 export const maxBodyBytes = 256 * 1024;
 
+/** If-Match becomes an IN condition, and DynamoDB takes at most 100 operands. */
+const maxIfMatchTags = 50;
+
 export interface ValidatedParts {
   readonly params: unknown;
   readonly query: unknown;
@@ -75,6 +78,12 @@ export function parseRequestParts(
     const key = event.headers?.['idempotency-key'];
     if (key !== undefined && (key.length < 1 || key.length > 255)) {
       errors.push({ path: 'header.Idempotency-Key', message: 'must be 1 to 255 characters' });
+    }
+  }
+  if (route.conditional) {
+    const ifMatch = event.headers?.['if-match'];
+    if (ifMatch !== undefined && ifMatch.split(',').length > maxIfMatchTags) {
+      errors.push({ path: 'header.If-Match', message: `lists at most ${maxIfMatchTags} ETags` });
     }
   }
   if (errors.length > 0) throw validationFailed(errors);

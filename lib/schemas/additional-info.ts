@@ -48,6 +48,7 @@ export const patchAdditionalInfoBody = z
       .optional(),
     aliasAuthDefault: z.enum(aliasAuthPolicies).optional(),
   })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one setting')
   .meta({ id: 'PatchAdditionalInfo' });
 export type AdditionalInfoPatch = z.infer<typeof patchAdditionalInfoBody>;
 

@@ -9,6 +9,15 @@ export const idSchema = z
     example: '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
   });
 
+/** Free text: a lone surrogate is not Unicode and could not be stored or searched. */
+export const textSchema = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((text) => text.isWellFormed(), 'must be well-formed Unicode');
+
 /** A reference to a reseller: an opaque identifier owned by the platform that issues tokens. */
 export const resellerIdSchema = z
   .string()

@@ -6,6 +6,7 @@ import {
   pageOf,
   paginationQuery,
   resellerIdSchema,
+  textSchema,
   timestampSchema,
   timezoneSchema,
 } from './common.js';
@@ -22,7 +23,7 @@ export const businessModels = [
 ] as const;
 export const businessModelSchema = z.enum(businessModels);
 
-const customerName = z.string().trim().min(1).max(200);
+const customerName = textSchema(1, 200);
 
 export const terminatedBySchema = z.union([
   z.object({ reason: z.literal('requested') }),
@@ -78,7 +79,7 @@ export const listCustomersQuery = z.strictObject({
     .literal('main')
     .optional()
     .meta({ description: 'main: the "Main office" dropdown (active main offices only)' }),
-  q: z.string().min(1).max(200).optional().meta({ description: 'Case-insensitive name prefix' }),
+  q: textSchema(1, 200).optional().meta({ description: 'Case-insensitive name prefix' }),
   ...paginationQuery,
 });
 export type ListCustomersQuery = z.infer<typeof listCustomersQuery>;

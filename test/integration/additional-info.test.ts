@@ -525,3 +525,43 @@ describe('the Main office dropdown and the branch list', () => {
     ).toBe(404);
   });
 });
+
+describe('patches that change nothing, or say nothing', () => {
+  it('keeps the ETag when aliasAuthDefault is set to the value it has', async () => {
+    const { id } = await createCustomer(api, admin);
+    const answer = await patchPanel(api, admin, id, { aliasAuthDefault: 'system' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('etag')).toBe('"1"');
+  });
+
+  it('refuses an empty patch with 400', async () => {
+    const { id } = await createCustomer(api, admin);
+    await expectRefused(admin, id, {}, 400, 'validation_failed');
+  });
+
+  it('refuses setting the office of a hierarchy that stays disabled with 400', async () => {
+    const hq = await createMainOffice(api, admin);
+    const { id } = await createCustomer(api, admin);
+    const answer = await expectRefused(
+      admin,
+      id,
+      { officeHierarchy: { office: 'branch', mainOfficeId: hq.id } },
+      400,
+      'validation_failed',
+    );
+    expect(answer.body.errors).toEqual([
+      { path: 'body.officeHierarchy.enabled', message: expect.any(String) },
+    ]);
+  });
+
+  it('shows a branch its HQ’s invoicing on a patch that changes nothing', async () => {
+    const hq = await createMainOffice(api, admin);
+    await patchPanel(api, admin, hq.id, { officeHierarchy: { invoicing: 'consolidated' } });
+    const branch = await createCustomer(api, admin);
+    await linkBranch(api, admin, branch.id, hq.id);
+    const answer = await patchPanel(api, admin, branch.id, {
+      officeHierarchy: { office: 'branch' },
+    });
+    expect(answer.body.officeHierarchy.invoicing).toBe('consolidated');
+  });
+});

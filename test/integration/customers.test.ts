@@ -502,3 +502,73 @@ describe('Idempotency-Key on POST /customers', () => {
     });
   });
 });
+
+describe('inputs at the edges of what DynamoDB accepts', () => {
+  it('stores a name that NFKC makes many times longer (the search key is cut, not the name)', async () => {
+    const name = '\u3300'.repeat(150);
+    const created = await api.request('POST', '/customers', {
+      token: admin,
+      body: newCustomer({ name }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.name).toBe(name);
+    const found = await api.request(
+      'GET',
+      `/customers?q=${encodeURIComponent('\u3300'.repeat(100))}`,
+      {
+        token: admin,
+      },
+    );
+    expect(found.body.items.map((item: { id: string }) => item.id)).toContain(created.body.id);
+  });
+
+  it('refuses a name with a lone surrogate with 400', async () => {
+    const answer = await api.request('POST', '/customers', {
+      token: admin,
+      rawBody: '{"name":"a\\ud800b","businessModel":"universal","currency":"EUR"}',
+    });
+    expect(answer).toMatchObject({ status: 400, body: { errors: [{ path: 'body.name' }] } });
+  });
+
+  it('refuses If-Match with more than 50 ETags with 400', async () => {
+    const { id } = await create(admin);
+    const tags = Array.from({ length: 51 }, (_, index) => `"${index}"`).join(', ');
+    const answer = await api.request('PATCH', `/customers/${id}`, {
+      token: admin,
+      body: { name: 'Tagged' },
+      headers: { 'if-match': tags },
+    });
+    expect(answer).toMatchObject({ status: 400, body: { errors: [{ path: 'header.If-Match' }] } });
+  });
+
+  it('refuses a cursor reused with another prefix, which would start outside the query', async () => {
+    const token = await api.tokens.reseller('cursor-prefix');
+    for (const name of ['aa1', 'aa2', 'zz1']) await create(token, { name });
+    const first = await api.request('GET', '/customers?q=aa&limit=1', { token });
+    const reused = await api.request(
+      'GET',
+      `/customers?q=zz&limit=1&cursor=${first.body.nextCursor}`,
+      {
+        token,
+      },
+    );
+    expect(reused).toMatchObject({ status: 400, body: { errors: [{ path: 'cursor' }] } });
+  });
+
+  it('writes nothing for a rename to the same name: the ETag stays', async () => {
+    const { id } = await create(admin, { name: 'Same' });
+    const answer = await api.request('PATCH', `/customers/${id}`, {
+      token: admin,
+      body: { name: 'Same' },
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('etag')).toBe('"1"');
+  });
+
+  it('answers a path such as // with 404, not 500', async () => {
+    const response = await fetch(`${api.runtime.url}//`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(response.status).toBe(404);
+  });
+});

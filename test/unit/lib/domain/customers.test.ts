@@ -1,4 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -142,7 +145,8 @@ describe('patchCustomer', () => {
     expect(etag).toBe('"5"');
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
-      'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)',
+      'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)' +
+        ' AND (#name <> :set0 OR #nameSk <> :set1)',
     );
     expect(input?.ExpressionAttributeValues).toMatchObject({ ':v0': 4, ':resellerId': 'r1' });
     expect(Object.values(input?.ExpressionAttributeValues ?? {})).toEqual(
@@ -183,6 +187,42 @@ describe('patchCustomer', () => {
       status: 412,
       code: 'precondition_failed',
     });
+  });
+
+  it('retries an update that met another request’s transaction, then succeeds', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(new TransactionConflictException({ message: 'conflict', $metadata: {} }))
+      .resolves({ Attributes: storedCustomer({ name: 'n', version: 5 }) });
+    const { etag } = await patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined));
+    expect(etag).toBe('"5"');
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+
+  it('answers 409 concurrent_update when the conflicts go on', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejects(new TransactionConflictException({ message: 'conflict', $metadata: {} }));
+    await expect(
+      patchCustomer(ctx, admin, 'c1', { name: 'n' }, parseIfMatch(undefined)),
+    ).rejects.toMatchObject({
+      status: 409,
+      code: 'concurrent_update',
+    });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 5);
+  });
+
+  it('returns the stored customer, unchanged, when every guard held and nothing differed', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed(storedCustomer({ name: 'Acme' })));
+    const { customer, etag } = await patchCustomer(
+      ctx,
+      admin,
+      'c1',
+      { name: 'Acme' },
+      parseIfMatch('"4"'),
+    );
+    expect(customer.name).toBe('Acme');
+    expect(etag).toBe('"4"');
   });
 
   it('lets other DynamoDB errors through as server faults', async () => {
