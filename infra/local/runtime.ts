@@ -94,8 +94,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       url: `http://${address.address}:${address.port}`,
       dynamodbEndpoint: endpoint,
       tableName: options.tableName,
+      // A consumer may write records for another; idle means a round in which none worked.
       streamsIdle: async () => {
-        await Promise.all(pollers.map((poller) => poller.idle()));
+        const settled = () => pollers.reduce((sum, poller) => sum + poller.batchesSettled, 0);
+        let before: number;
+        do {
+          before = settled();
+          await Promise.all(pollers.map((poller) => poller.idle()));
+        } while (settled() !== before);
       },
       stop,
     };

@@ -77,11 +77,14 @@ export interface StreamPollerOptions {
 export interface StreamPoller {
   /**
    * Resolves once every record written before the call has been dealt with: for
-   * every shard a read that started after the call found nothing new (or the
-   * shard is closed and read to its end), and no record is waiting, being
-   * delivered, retried or dead-lettered. Rejects if the poller is stopped first.
+   * every shard a read that started after the call, and after the last batch
+   * settled (a handler may write records itself), found nothing new (or the shard
+   * is closed and read to its end), and no record is waiting, being delivered,
+   * retried or dead-lettered. Rejects if the poller is stopped first.
    */
   idle(): Promise<void>;
+  /** Batches delivered so far (successful or not): lets a caller see whether work happened. */
+  readonly batchesSettled: number;
   /**
    * Stops reading and waits for the deliveries in progress (each bounded by the
    * consumer's timeout); records not yet delivered are abandoned.
@@ -579,6 +582,9 @@ class Poller implements StreamPoller {
   private wakeRequested = false;
   private wakeController = new AbortController();
   private idleWaiters: IdleWaiter[] = [];
+  batchesSettled = 0;
+  /** readsStarted of each shard when one of its batches last settled. */
+  private readonly readsAtLastSettle = new Map<string, number>();
   private readonly running: Promise<void>;
   private stopping: Promise<void> | undefined;
 
@@ -703,6 +709,9 @@ class Poller implements StreamPoller {
       this.signal,
     );
     return new Lane(this.options.consumer.batchSize, delivery, this.signal, () => {
+      this.batchesSettled += 1;
+      // Records the handler wrote are only seen by reads that start from now on.
+      this.readsAtLastSettle.set(shardId, this.readers.get(shardId)?.readsStarted ?? 0);
       this.settleIdleWaiters();
       this.wake();
     });
@@ -738,7 +747,9 @@ class Poller implements StreamPoller {
     return [...this.readers].every(
       ([shardId, reader]) =>
         reader.buffered === 0 &&
-        (reader.closed || reader.caughtUpAtRead > (readsAtCall.get(shardId) ?? 0)),
+        (reader.closed ||
+          reader.caughtUpAtRead >
+            Math.max(readsAtCall.get(shardId) ?? 0, this.readsAtLastSettle.get(shardId) ?? 0)),
     );
   }
 }

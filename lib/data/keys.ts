@@ -6,6 +6,7 @@
 export const entityTypes = {
   customer: 'customer',
   idempotencyRecord: 'idempotencyRecord',
+  terminationCascade: 'terminationCascade',
 } as const;
 
 export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' }) as const;
@@ -51,3 +52,7 @@ export const branchesPartition = (mainOfficeId: string): string => `BRANCHES#${m
 
 /** DID pricing batches arrive with [dids]; the panel already checks that the one it names exists. */
 export const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BATCH' }) as const;
+
+/** The termination cascade of a main office: one job item beside the customer, advanced chunk by chunk. */
+export const terminationCascadeKey = (mainOfficeId: string) =>
+  ({ pk: `CUSTOMER#${mainOfficeId}`, sk: 'TERMINATION_CASCADE' }) as const;

@@ -30,3 +30,19 @@ export function matchesIfMatch(ifMatch: IfMatch, etag: ETag): boolean {
   if (ifMatch.kind !== 'versions') return true;
   return ifMatch.versions.includes(Number(etag.slice(1, -1)));
 }
+
+/**
+ * If-Match as a write condition on `#version` (the caller maps `#version` to
+ * `version`); adds its values. Undefined when any version may be written over.
+ */
+export function ifMatchCondition(
+  ifMatch: IfMatch,
+  values: Record<string, unknown>,
+): string | undefined {
+  if (ifMatch.kind !== 'versions') return undefined;
+  const placeholders = ifMatch.versions.map((version, index) => {
+    values[`:ifMatch${index}`] = version;
+    return `:ifMatch${index}`;
+  });
+  return `#version IN (${placeholders.join(', ')})`;
+}

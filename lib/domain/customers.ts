@@ -21,7 +21,7 @@ import {
   searchableName,
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
-import { type ETag, type IfMatch, matchesIfMatch } from '../data/versioning.js';
+import { type ETag, type IfMatch, ifMatchCondition, matchesIfMatch } from '../data/versioning.js';
 import { backOff, isWriteConflict } from '../data/write-conflicts.js';
 import {
   type AppError,
@@ -240,13 +240,8 @@ export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMat
     values[':resellerId'] = caller.resellerId;
     guards.push('resellerId = :resellerId');
   }
-  if (ifMatch.kind === 'versions') {
-    const placeholders = ifMatch.versions.map((version, index) => {
-      values[`:v${index}`] = version;
-      return `:v${index}`;
-    });
-    guards.push(`#version IN (${placeholders.join(', ')})`);
-  }
+  const versionGuard = ifMatchCondition(ifMatch, values);
+  if (versionGuard) guards.push(versionGuard);
   return {
     /** Sets an attribute, or a nested one given as a dotted path; every name is a placeholder. */
     set(path: string, value: unknown) {

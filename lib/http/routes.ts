@@ -94,6 +94,23 @@ export const routes = {
     },
     errorCodes: ['customer_terminated', 'precondition_failed'],
   }),
+  terminateCustomer: defineRoute({
+    operationId: 'terminateCustomer',
+    method: 'POST',
+    path: '/customers/{id}/terminate',
+    entry: 'functions/api/customers/terminate.ts',
+    auth: managers,
+    summary: 'Terminate a customer (and, through the stream, every branch of a main office)',
+    description:
+      'One conditional write: status terminated, terminatedAt, terminatedBy {reason: requested}. Terminating again answers the customer unchanged. A main office’s branches are terminated asynchronously with terminatedBy {reason: main_office_terminated, mainOfficeId}. Afterwards every change is 409 customer_terminated; reads still work.',
+    tags: ['customers'],
+    params: customerIdParams,
+    conditional: true,
+    responses: {
+      200: { description: 'The terminated customer', schema: customerSchema, headers: ['ETag'] },
+    },
+    errorCodes: ['precondition_failed', 'concurrent_update'],
+  }),
   getAdditionalInfo: defineRoute({
     operationId: 'getAdditionalInfo',
     method: 'GET',

@@ -1,8 +1,8 @@
 import type { StreamConsumerDefinition } from './consumer-definition.js';
+import { terminationCascadeConsumer } from './termination-cascade.js';
 
 /**
- * The table's stream consumers. The termination cascade, DID release and invoice
- * aggregation (SPEC §5, §8, §9) join this list as their issues land; CDK and the
- * local runtime pick each one up from here with no other change.
+ * The table's stream consumers; CDK and the local runtime pick each one up from
+ * here. DID release and invoice aggregation (SPEC §8, §9) join with their issues.
  */
-export const streamConsumers: readonly StreamConsumerDefinition[] = [];
+export const streamConsumers: readonly StreamConsumerDefinition[] = [terminationCascadeConsumer];

@@ -1,8 +1,5 @@
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { ulid } from 'ulid';
 import { sharedDb } from '../../lib/data/client.js';
-import { type CustomerRecord, customerItem } from '../../lib/data/customer-records.js';
-import { defaultAdditionalInfo } from '../../lib/domain/customers.js';
+import { seedHierarchy } from '../fixtures/seed.js';
 import { printTable, ratio } from './report.js';
 import {
   type BenchRuntime,
@@ -69,7 +66,8 @@ export async function benchPanel(bench: BenchRuntime) {
       officeHierarchy: { enabled: true, office: 'branch', mainOfficeId: small },
     });
   }
-  const large = await seedLargeHierarchy(largeHierarchy);
+  const { client, tableName } = sharedDb();
+  const { mainOfficeId: large } = await seedHierarchy(client, tableName, largeHierarchy);
   const smallMs = await medianListMillis(bench, small);
   const smallRead = await itemsReadPerPage(bench, counter, small);
   const largeMs = await medianListMillis(bench, large);
@@ -109,61 +107,4 @@ async function medianListMillis(bench: BenchRuntime, hq: string): Promise<number
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)] ?? Number.NaN;
-}
-
-/**
- * An HQ and its branches written straight to the table with batch writes: seeding
- * through the API would measure moto's transactions, whose cost grows with the table.
- */
-async function seedLargeHierarchy(count: number): Promise<string> {
-  const now = new Date().toISOString();
-  const record = (
-    id: string,
-    name: string,
-    hierarchy: Partial<CustomerRecord['additionalInfo']['officeHierarchy']>,
-  ): CustomerRecord => ({
-    id,
-    name,
-    resellerId: null,
-    businessModel: 'universal',
-    currency: 'EUR',
-    billingPeriod: 'monthly',
-    timezone: 'UTC',
-    status: 'active',
-    createdAt: now,
-    updatedAt: now,
-    terminatedAt: null,
-    terminatedBy: null,
-    additionalInfo: {
-      ...defaultAdditionalInfo(),
-      officeHierarchy: { ...defaultAdditionalInfo().officeHierarchy, ...hierarchy },
-    },
-    version: 1,
-    otherCurrencyBranchCount: 0,
-    linkedWithOtherCurrency: false,
-  });
-  const hqId = ulid();
-  const items = [
-    customerItem(record(hqId, 'Large HQ', { enabled: true, office: 'main', branchCount: count })),
-    ...Array.from({ length: count }, (_, index) =>
-      customerItem(
-        record(ulid(), `Branch ${String(index).padStart(5, '0')}`, {
-          enabled: true,
-          office: 'branch',
-          mainOfficeId: hqId,
-        }),
-      ),
-    ),
-  ];
-  const { client, tableName } = sharedDb();
-  for (let start = 0; start < items.length; start += 25) {
-    await client.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [tableName]: items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })),
-        },
-      }),
-    );
-  }
-  return hqId;
 }

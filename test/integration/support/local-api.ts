@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { signLocalToken } from '../../../infra/local/jwt.js';
-import { type LocalRuntime, startLocalRuntime } from '../../../infra/local/runtime.js';
+import {
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+  startLocalRuntime,
+} from '../../../infra/local/runtime.js';
 
 export interface ApiAnswer<T = any> {
   readonly status: number;
@@ -30,13 +34,16 @@ export interface TestApi {
 }
 
 /** Starts the real local runtime (moto, table, HTTP server, pollers) for one test file. */
-export async function startTestApi(): Promise<TestApi> {
+export async function startTestApi(
+  options: Pick<LocalRuntimeOptions, 'consumers' | 'deadLetterFile'> = {},
+): Promise<TestApi> {
   const jwtSecret = randomBytes(24).toString('hex');
   const runtime = await startLocalRuntime({
     port: 0,
     tableName: `test-${randomBytes(4).toString('hex')}`,
     jwtSecret,
-    deadLetterFile: `.local/test-dead-letter-${process.pid}.jsonl`,
+    deadLetterFile: options.deadLetterFile ?? `.local/test-dead-letter-${process.pid}.jsonl`,
+    consumers: options.consumers,
   });
   const signed = (claims: Record<string, string>) => signLocalToken(jwtSecret, claims);
   const tokens = {

@@ -218,7 +218,7 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
       TableName: tableName,
       Key: customerKey('c1'),
       ConditionExpression:
-        'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)' +
+        'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:ifMatch0)' +
         ' AND (#additionalInfo.#aliasAuthDefault <> :set0)',
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -232,7 +232,7 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
       ':one': 1,
       ':now': now,
       ':resellerId': 'r1',
-      ':v0': 4,
+      ':ifMatch0': 4,
       ':set0': 'disabled',
     });
   });

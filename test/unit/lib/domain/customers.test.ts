@@ -145,10 +145,10 @@ describe('patchCustomer', () => {
     expect(etag).toBe('"5"');
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
-      'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:v0)' +
+      'attribute_exists(pk) AND #status = :active AND resellerId = :resellerId AND #version IN (:ifMatch0)' +
         ' AND (#name <> :set0 OR #nameSk <> :set1)',
     );
-    expect(input?.ExpressionAttributeValues).toMatchObject({ ':v0': 4, ':resellerId': 'r1' });
+    expect(input?.ExpressionAttributeValues).toMatchObject({ ':ifMatch0': 4, ':resellerId': 'r1' });
     expect(Object.values(input?.ExpressionAttributeValues ?? {})).toEqual(
       expect.arrayContaining(['New', 'new#c1']),
     );

@@ -1,0 +1,346 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import { conditionFailure } from '../data/conditions.js';
+import {
+  type CustomerRecord,
+  etagOfRecord,
+  isMainOffice,
+  mainOfficeOf,
+  parseCustomerRecord,
+} from '../data/customer-records.js';
+import {
+  branchesPartition,
+  customerKey,
+  entityTypes,
+  terminationCascadeKey,
+} from '../data/keys.js';
+import { type IfMatch, ifMatchCondition } from '../data/versioning.js';
+import { backOff, isWriteConflict } from '../data/write-conflicts.js';
+import { concurrentUpdate, preconditionFailed } from '../errors.js';
+import type { Caller } from '../http/caller.js';
+import type { ServiceContext } from '../service-context.js';
+import {
+  guardRefusal,
+  presentCustomer,
+  readCustomerRecord,
+  type VersionedCustomer,
+} from './customers.js';
+
+/**
+ * What else happens to every terminated customer, whether terminated by request or
+ * by its main office: the alias policy denies registration ([aliases]), its DIDs go
+ * back to the inventory ([dids]). Each effect must be idempotent: a stream record can
+ * be delivered more than once.
+ */
+export type TerminationEffect = (ctx: ServiceContext, customer: CustomerRecord) => Promise<void>;
+
+export const terminationEffects: readonly TerminationEffect[] = [];
+
+/**
+ * POST /customers/{id}/terminate: one conditional UpdateItem. A terminated customer
+ * is final; terminating it again answers it unchanged. The cascade to its branches
+ * runs from the table's stream, never inside this request.
+ */
+export async function terminateCustomer(
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+  ifMatch: IfMatch,
+): Promise<VersionedCustomer> {
+  const now = ctx.now().toISOString();
+  const values: Record<string, unknown> = {
+    ':active': 'active',
+    ':terminated': 'terminated',
+    ':terminatedBy': { reason: 'requested' },
+    ':now': now,
+    ':one': 1,
+  };
+  const guards = ['attribute_exists(pk)', '#status = :active'];
+  if (caller.role === 'reseller') {
+    values[':resellerId'] = caller.resellerId;
+    guards.push('resellerId = :resellerId');
+  }
+  const versionGuard = ifMatchCondition(ifMatch, values);
+  if (versionGuard) guards.push(versionGuard);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const { Attributes } = await ctx.db.client.send(
+        new UpdateCommand({
+          TableName: ctx.db.tableName,
+          Key: customerKey(id),
+          // Leaving the dropdown is part of the same write: its index entries go with the state.
+          UpdateExpression:
+            'SET #status = :terminated, terminatedAt = :now, terminatedBy = :terminatedBy, ' +
+            'updatedAt = :now, #version = #version + :one REMOVE mainOfficeAllPk, mainOfficeResellerPk',
+          ConditionExpression: guards.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return present(ctx, parseCustomerRecord(Attributes ?? {}));
+    } catch (error) {
+      if (isWriteConflict(error)) {
+        if (attempt >= 5) throw concurrentUpdate();
+        await backOff(attempt);
+        continue;
+      }
+      const failure = conditionFailure(error);
+      if (!failure) throw error;
+      const current = failure.item ? parseCustomerRecord(failure.item) : undefined;
+      const refusal = guardRefusal(caller, id, current, { kind: 'absent' });
+      // Already terminated: the second request changes nothing and says so with the same answer.
+      if (refusal?.code === 'customer_terminated' && current) return present(ctx, current);
+      if (refusal) throw refusal;
+      throw preconditionFailed();
+    }
+  }
+}
+
+async function present(ctx: ServiceContext, record: CustomerRecord): Promise<VersionedCustomer> {
+  const mainOfficeId = mainOfficeOf(record);
+  const mainOffice = mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined;
+  return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
+}
+
+// The cascade -----------------------------------------------------------------
+
+/**
+ * The job that terminates a main office's branches, stored beside the main office.
+ * Each stream record of the job runs one bounded chunk and advances `cursor`, whose
+ * change is itself the stream record that runs the next chunk: no invocation has to
+ * finish everything, and a crash resumes from the last cursor written.
+ */
+const cascadeJobSchema = z.object({
+  mainOfficeId: z.string(),
+  status: z.enum(['running', 'done']),
+  /** Where the current pass goes on in the branch index; 'START' before its first page. */
+  cursor: z.string(),
+  /** Passes over the branch index; a pass that finds fewer branches than the count starts another. */
+  pass: z.number().int().min(1),
+  /** Branches found linked in this pass, terminated now or before. */
+  found: z.number().int().min(0),
+  terminatedCount: z.number().int().min(0),
+});
+export type CascadeJob = z.infer<typeof cascadeJobSchema>;
+
+export const cascadeLimits = {
+  /** Branches one invocation handles before handing over to the next. */
+  chunkSize: 1000,
+  /** Branches read per query. */
+  pageSize: 250,
+  /** Branch updates in flight at once. */
+  concurrency: 16,
+  /** Passes before the job gives up (and its record goes to the dead-letter queue). */
+  maxPasses: 5,
+} as const;
+
+const startCursor = 'START';
+
+/**
+ * What the stream consumer does for a customer that became terminated: check the
+ * current item (the record may be stale, replayed, or a phantom of a cancelled
+ * transaction), apply the termination effects, and for a main office with branches
+ * start the cascade job (once: the put is conditional).
+ */
+export async function onCustomerTerminated(
+  ctx: ServiceContext,
+  image: CustomerRecord,
+): Promise<void> {
+  const mayHaveBranches = isMainOffice(image);
+  if (!mayHaveBranches && terminationEffects.length === 0) return;
+  const current = await readCustomerRecord(ctx, image.id);
+  if (current?.status !== 'terminated') return;
+  for (const effect of terminationEffects) await effect(ctx, current);
+  if (!isMainOffice(current) || current.additionalInfo.officeHierarchy.branchCount === 0) return;
+  const job: CascadeJob = {
+    mainOfficeId: current.id,
+    status: 'running',
+    cursor: startCursor,
+    pass: 1,
+    found: 0,
+    terminatedCount: 0,
+  };
+  await ctx.db.client
+    .send(
+      new PutCommand({
+        TableName: ctx.db.tableName,
+        Item: {
+          ...terminationCascadeKey(current.id),
+          entityType: entityTypes.terminationCascade,
+          ...job,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!conditionFailure(error)) throw error;
+    });
+}
+
+type BranchOutcome = 'terminated' | 'already' | 'gone';
+
+/** Terminates one branch if it is still an active branch of this main office. */
+async function terminateBranch(
+  ctx: ServiceContext,
+  branchId: string,
+  mainOfficeId: string,
+): Promise<BranchOutcome> {
+  const now = ctx.now().toISOString();
+  try {
+    await ctx.db.client.send(
+      new UpdateCommand({
+        TableName: ctx.db.tableName,
+        Key: customerKey(branchId),
+        UpdateExpression:
+          'SET #status = :terminated, terminatedAt = :now, terminatedBy = :terminatedBy, updatedAt = :now, ' +
+          '#version = #version + :one',
+        ConditionExpression:
+          '#status = :active AND #info.#hierarchy.#office = :branch AND #info.#hierarchy.#mainOfficeId = :mainOfficeId',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#version': 'version',
+          '#info': 'additionalInfo',
+          '#hierarchy': 'officeHierarchy',
+          '#office': 'office',
+          '#mainOfficeId': 'mainOfficeId',
+        },
+        ExpressionAttributeValues: {
+          ':terminated': 'terminated',
+          ':active': 'active',
+          ':branch': 'branch',
+          ':mainOfficeId': mainOfficeId,
+          ':terminatedBy': { reason: 'main_office_terminated', mainOfficeId },
+          ':now': now,
+          ':one': 1,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return 'terminated';
+  } catch (error) {
+    const failure = conditionFailure(error);
+    if (!failure) throw error;
+    const current = failure.item ? parseCustomerRecord(failure.item) : undefined;
+    // A terminated branch is final, so one still linked here stays linked and counts as found.
+    return current && current.status === 'terminated' && mainOfficeOf(current) === mainOfficeId
+      ? 'already'
+      : 'gone';
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function boundedAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * One chunk of a cascade job, for the job's stream record. A record that is not the
+ * job's current state (stale or replayed) does nothing; the job update that hands
+ * over to the next chunk is conditioned on the cursor this chunk started from, so a
+ * chunk delivered twice advances the job once.
+ */
+export async function continueCascade(ctx: ServiceContext, image: CascadeJob): Promise<void> {
+  const key = terminationCascadeKey(image.mainOfficeId);
+  const { Item } = await ctx.db.client.send(
+    new GetCommand({ TableName: ctx.db.tableName, Key: key, ConsistentRead: true }),
+  );
+  const job = Item ? cascadeJobSchema.parse(Item) : undefined;
+  if (job?.status !== 'running' || job.cursor !== image.cursor || job.pass !== image.pass) return;
+
+  const partition = branchesPartition(job.mainOfficeId);
+  let startKey: Record<string, unknown> | undefined =
+    job.cursor === startCursor ? undefined : JSON.parse(job.cursor);
+  let found = 0;
+  let terminated = 0;
+  let handled = 0;
+  do {
+    const { Items = [], LastEvaluatedKey } = await ctx.db.client.send(
+      new QueryCommand({
+        TableName: ctx.db.tableName,
+        IndexName: 'branchesByMainOffice',
+        KeyConditionExpression: 'mainOfficePk = :pk',
+        ExpressionAttributeValues: { ':pk': partition },
+        ProjectionExpression: 'id, #status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        Limit: cascadeLimits.pageSize,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const outcomes = await boundedAll(Items, cascadeLimits.concurrency, (item) =>
+      item.status === 'active'
+        ? terminateBranch(ctx, String(item.id), job.mainOfficeId)
+        : Promise.resolve<BranchOutcome>('already'),
+    );
+    found += outcomes.filter((outcome) => outcome !== 'gone').length;
+    terminated += outcomes.filter((outcome) => outcome === 'terminated').length;
+    handled += Items.length;
+    startKey = LastEvaluatedKey;
+  } while (startKey && handled < cascadeLimits.chunkSize);
+
+  const progress = { found: job.found + found, terminatedCount: job.terminatedCount + terminated };
+  if (startKey) return advance(ctx, job, { ...progress, cursor: JSON.stringify(startKey) });
+
+  // End of a pass: every branch the main office counts must have been found. Fewer
+  // means the index had not caught up with a link committed just before the
+  // termination; another pass finds it.
+  const mainOffice = await readCustomerRecord(ctx, job.mainOfficeId);
+  const expected = mainOffice?.additionalInfo.officeHierarchy.branchCount ?? 0;
+  if (progress.found >= expected) return advance(ctx, job, { ...progress, status: 'done' });
+  if (job.pass >= cascadeLimits.maxPasses) {
+    throw new Error(
+      `Cascade of ${job.mainOfficeId}: pass ${job.pass} found ${progress.found} of ${expected} branches`,
+    );
+  }
+  return advance(ctx, job, {
+    found: 0,
+    terminatedCount: progress.terminatedCount,
+    cursor: startCursor,
+    pass: job.pass + 1,
+  });
+}
+
+/** Hands the job over to its next chunk, unless another delivery of this chunk already did. */
+async function advance(
+  ctx: ServiceContext,
+  job: CascadeJob,
+  changes: Partial<CascadeJob>,
+): Promise<void> {
+  const names = Object.fromEntries(Object.keys(changes).map((field) => [`#${field}`, field]));
+  const values = Object.fromEntries(
+    Object.entries(changes).map(([field, value]) => [`:${field}`, value]),
+  );
+  await ctx.db.client
+    .send(
+      new UpdateCommand({
+        TableName: ctx.db.tableName,
+        Key: terminationCascadeKey(job.mainOfficeId),
+        UpdateExpression: `SET ${Object.keys(changes)
+          .map((field) => `#${field} = :${field}`)
+          .join(', ')}`,
+        ConditionExpression: '#cursorNow = :cursorThen AND #passNow = :passThen',
+        ExpressionAttributeNames: { ...names, '#cursorNow': 'cursor', '#passNow': 'pass' },
+        ExpressionAttributeValues: { ...values, ':cursorThen': job.cursor, ':passThen': job.pass },
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!conditionFailure(error)) throw error;
+    });
+}
+
+export const parseCascadeJob = (item: Record<string, unknown>): CascadeJob =>
+  cascadeJobSchema.parse(item);
