@@ -122,6 +122,8 @@ const cascadeJobSchema = z.object({
   /** Branches found linked in this pass, terminated now or before. */
   found: z.number().int().min(0),
   terminatedCount: z.number().int().min(0),
+  /** Set by an operator's re-drive: the change alone makes a new stream record. */
+  resumedAt: z.string().optional(),
 });
 export type CascadeJob = z.infer<typeof cascadeJobSchema>;
 
@@ -344,3 +346,37 @@ async function advance(
 
 export const parseCascadeJob = (item: Record<string, unknown>): CascadeJob =>
   cascadeJobSchema.parse(item);
+
+/**
+ * Re-drives the cascade of a terminated main office, for an operator after its
+ * record reached the dead-letter queue: a new job starts when none exists, a job in
+ * progress is nudged (its change is a new stream record running the next chunk
+ * again), and a finished job runs one more pass to check. Safe to run any time.
+ */
+export async function resumeCascade(
+  ctx: ServiceContext,
+  mainOfficeId: string,
+): Promise<CascadeJob | 'no_cascade'> {
+  const mainOffice = await readCustomerRecord(ctx, mainOfficeId);
+  if (mainOffice?.status !== 'terminated' || !isMainOffice(mainOffice)) return 'no_cascade';
+  const key = terminationCascadeKey(mainOfficeId);
+  const { Item } = await ctx.db.client.send(
+    new GetCommand({ TableName: ctx.db.tableName, Key: key, ConsistentRead: true }),
+  );
+  if (!Item) {
+    await onCustomerTerminated(ctx, mainOffice);
+  } else {
+    const job = cascadeJobSchema.parse(Item);
+    await advance(
+      ctx,
+      job,
+      job.status === 'done'
+        ? { status: 'running', cursor: startCursor, pass: job.pass + 1, found: 0 }
+        : { resumedAt: ctx.now().toISOString() },
+    );
+  }
+  const { Item: after } = await ctx.db.client.send(
+    new GetCommand({ TableName: ctx.db.tableName, Key: key, ConsistentRead: true }),
+  );
+  return after ? cascadeJobSchema.parse(after) : 'no_cascade';
+}

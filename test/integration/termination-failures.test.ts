@@ -4,6 +4,8 @@ import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDb } from '../../lib/data/client.js';
 import { customerKey } from '../../lib/data/keys.js';
+import { resumeCascade } from '../../lib/domain/termination.js';
+import { sharedServiceContext } from '../../lib/service-context.js';
 import { terminationCascadeConsumer } from '../../lib/streams/termination-cascade.js';
 import { seedHierarchy } from '../fixtures/seed.js';
 import { injectFaults } from './support/faults.js';
@@ -72,5 +74,14 @@ describe('a cascade record that keeps failing', () => {
       poisoned.mainOfficeId,
     );
     expect(entries.every((entry) => entry.reason === 'RetryAttemptsExhausted')).toBe(true);
+
+    // Once the fault is gone, the operator's re-drive finishes the job.
+    const job = await resumeCascade(sharedServiceContext(), poisoned.mainOfficeId);
+    expect(job).toMatchObject({ status: 'running' });
+    await api.runtime.streamsIdle();
+    expect(await statuses(poisoned.branchIds)).toEqual(Array(5).fill('terminated'));
+    expect(await resumeCascade(sharedServiceContext(), healthy.branchIds[0] ?? '')).toBe(
+      'not_terminated',
+    );
   });
 });
