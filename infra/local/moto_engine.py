@@ -1,10 +1,17 @@
-"""moto's server, applying one request at a time.
+"""moto's server, with two fixes that make it behave like DynamoDB where we rely on it.
 
-`python -m moto.server` serves each request on its own thread, and moto's DynamoDB
-backend takes no locks: two concurrent UpdateItems or transactions on one item can
-interleave and lose a write (seen here: twelve concurrent branch links counted as
-ten). DynamoDB applies every operation atomically; serializing the application call
-gives moto the same guarantee. Connections stay threaded, so keep-alive still works.
+1. One request at a time. `python -m moto.server` serves each request on its own
+   thread, and moto's DynamoDB backend takes no locks: two concurrent UpdateItems or
+   transactions on one item can interleave and lose a write (seen here: twelve
+   concurrent branch links counted as ten). DynamoDB applies every operation
+   atomically; serializing the application call gives moto the same guarantee.
+   Connections stay threaded, so keep-alive still works.
+2. A cancelled transaction keeps the table's stream. moto rolls a cancelled
+   transaction back by replacing the table with a deep copy taken before it, stream
+   shard included; every open shard iterator then points at the old shard, which
+   never receives another record, and stream consumers silently stop. Here the live
+   shard is put back into the restored table, without the records of the rolled-back
+   writes (DynamoDB emits none for a cancelled transaction).
 """
 
 import argparse
@@ -13,8 +20,32 @@ import signal
 import sys
 import threading
 
+from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
+
+
+def keep_streams_across_rollbacks() -> None:
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if table.stream_shard is not None
+        }
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table = table
+                    table.stream_shard = shard
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def main() -> None:
@@ -26,6 +57,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
+    keep_streams_across_rollbacks()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 

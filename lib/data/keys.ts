@@ -7,6 +7,8 @@ export const entityTypes = {
   customer: 'customer',
   idempotencyRecord: 'idempotencyRecord',
   terminationCascade: 'terminationCascade',
+  phoneLine: 'phoneLine',
+  systemConfig: 'systemConfig',
 } as const;
 
 export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' }) as const;
@@ -56,3 +58,19 @@ export const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BA
 /** The termination cascade of a main office: one job item beside the customer, advanced chunk by chunk. */
 export const terminationCascadeKey = (mainOfficeId: string) =>
   ({ pk: `CUSTOMER#${mainOfficeId}`, sk: 'TERMINATION_CASCADE' }) as const;
+
+/**
+ * One registry item per phone number, accounts and aliases alike: its conditional put
+ * keeps a number an account or an alias, never both, across all customers; the
+ * switch-facing calls read only this item.
+ */
+export const phoneLineKey = (number: string) => ({ pk: `PHONE#${number}`, sk: 'LINE' }) as const;
+/** Owner partitions of the `linesByOwner` index. */
+export const customerAccountsPartition = (customerId: string) => `ACCOUNTS#${customerId}`;
+export const accountAliasesPartition = (accountNumber: string) => `ALIASES#${accountNumber}`;
+
+export const systemConfigKey = { pk: 'SYSTEM', sk: 'CONFIG' } as const;
+
+/** How many phone lines a customer has ever been given: lets the termination effect check it saw them all. */
+export const customerLineCountKey = (customerId: string) =>
+  ({ pk: `CUSTOMER#${customerId}`, sk: 'LINE_COUNT' }) as const;

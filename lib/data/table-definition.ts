@@ -33,6 +33,8 @@ export const tableDefinition = {
     { name: 'mainOffices', partitionKey: 'mainOfficeAllPk', sortKey: 'nameSk' },
     // Sparse: the branches of one main office by name, however many there are.
     { name: 'branchesByMainOffice', partitionKey: 'mainOfficePk', sortKey: 'nameSk' },
+    // Phone lines by owner: a customer's accounts, and an account's aliases.
+    { name: 'linesByOwner', partitionKey: 'ownerPk', sortKey: 'number' },
   ],
   timeToLiveAttribute: 'expiresAt',
   streamView: 'NEW_AND_OLD_IMAGES',

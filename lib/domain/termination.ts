@@ -27,14 +27,11 @@ import {
 } from './customers.js';
 
 /**
- * What else happens to every terminated customer, whether terminated by request or
- * by its main office: the alias policy denies registration ([aliases]), its DIDs go
- * back to the inventory ([dids]). Each effect must be idempotent: a stream record can
- * be delivered more than once.
+ * Something else that happens to every terminated customer, whether terminated by
+ * request or by its main office (lib/domain/termination-effects.ts lists them). Each
+ * must be idempotent: a stream record can be delivered more than once.
  */
 export type TerminationEffect = (ctx: ServiceContext, customer: CustomerRecord) => Promise<void>;
-
-export const terminationEffects: readonly TerminationEffect[] = [];
 
 /**
  * POST /customers/{id}/terminate: one conditional UpdateItem. A terminated customer
@@ -149,12 +146,12 @@ const startCursor = 'START';
 export async function onCustomerTerminated(
   ctx: ServiceContext,
   image: CustomerRecord,
+  effects: readonly TerminationEffect[],
 ): Promise<void> {
-  const mayHaveBranches = isMainOffice(image);
-  if (!mayHaveBranches && terminationEffects.length === 0) return;
+  if (!isMainOffice(image) && effects.length === 0) return;
   const current = await readCustomerRecord(ctx, image.id);
   if (current?.status !== 'terminated') return;
-  for (const effect of terminationEffects) await effect(ctx, current);
+  for (const effect of effects) await effect(ctx, current);
   if (!isMainOffice(current) || current.additionalInfo.officeHierarchy.branchCount === 0) return;
   const job: CascadeJob = {
     mainOfficeId: current.id,
@@ -364,7 +361,7 @@ export async function resumeCascade(
     new GetCommand({ TableName: ctx.db.tableName, Key: key, ConsistentRead: true }),
   );
   if (!Item) {
-    await onCustomerTerminated(ctx, mainOffice);
+    await onCustomerTerminated(ctx, mainOffice, []);
   } else {
     const job = cascadeJobSchema.parse(Item);
     await advance(

@@ -59,6 +59,7 @@ const knownCodeStatus: Record<string, number> = {
   office_has_branches: 409,
   invoicing_set_on_main: 422,
   concurrent_update: 409,
+  number_taken: 409,
 };
 
 /** Builds the OpenAPI 3.1 document from the routes table and the schemas that validate requests. */

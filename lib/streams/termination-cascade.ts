@@ -4,6 +4,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { parseCustomerRecord } from '../data/customer-records.js';
 import { entityTypes } from '../data/keys.js';
 import { continueCascade, onCustomerTerminated, parseCascadeJob } from '../domain/termination.js';
+import { terminationEffects } from '../domain/termination-effects.js';
 import type { ServiceContext } from '../service-context.js';
 import { defineStreamConsumer } from './consumer-definition.js';
 
@@ -49,7 +50,7 @@ export async function handleTerminationRecord(
   if (!newImage) return;
   const item = unmarshall(newImage as Record<string, AttributeValue>);
   if (item.entityType === entityTypes.customer)
-    return onCustomerTerminated(ctx, parseCustomerRecord(item));
+    return onCustomerTerminated(ctx, parseCustomerRecord(item), terminationEffects);
   if (item.entityType === entityTypes.terminationCascade)
     return continueCascade(ctx, parseCascadeJob(item));
 }

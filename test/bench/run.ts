@@ -1,4 +1,5 @@
 import { benchBundles } from './bundles.js';
+import { benchCascade } from './cascade.js';
 import { benchPanel } from './panel.js';
 import { benchRoundTrips } from './round-trips.js';
 import { startBenchRuntime } from './support.js';
@@ -9,11 +10,13 @@ const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
 if (wanted('bundles')) await benchBundles();
-if (wanted('round-trips') || wanted('throughput') || wanted('panel')) {
+const runtimeBenches = ['round-trips', 'panel', 'cascade', 'throughput'];
+if (runtimeBenches.some(wanted)) {
   const bench = await startBenchRuntime();
   try {
     if (wanted('round-trips')) await benchRoundTrips(bench);
     if (wanted('panel')) await benchPanel(bench);
+    if (wanted('cascade')) await benchCascade(bench);
     if (wanted('throughput')) await benchThroughput(bench);
   } finally {
     await bench.runtime.stop();

@@ -46,6 +46,59 @@ describe('the runtime wires stream consumers to the table', () => {
   });
 });
 
+describe('the local engine', () => {
+  it('keeps the stream flowing after a cancelled transaction, without its rolled-back writes', async () => {
+    const { DynamoDBClient, TransactionCanceledException } = await import(
+      '@aws-sdk/client-dynamodb'
+    );
+    const { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } = await import(
+      '@aws-sdk/lib-dynamodb'
+    );
+    const { startLocalRuntime } = await import('../../infra/local/runtime.js');
+    const tableName = `rollback-${randomBytes(3).toString('hex')}`;
+    const local = await startLocalRuntime({
+      port: 0,
+      tableName,
+      jwtSecret: 'x',
+      deadLetterFile: `.local/rollback-dead-letter-${process.pid}.jsonl`,
+      consumers: [recordingConsumer],
+    });
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: local.dynamodbEndpoint }),
+    );
+    try {
+      recording.reset();
+      const put = (label: string) => ({
+        TableName: tableName,
+        Item: { pk: label, sk: label, label },
+      });
+      await db.send(new PutCommand(put('before')));
+      await expect(
+        db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: put('rolled-back') },
+              {
+                ConditionCheck: {
+                  TableName: tableName,
+                  Key: { pk: 'before', sk: 'before' },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        ),
+      ).rejects.toBeInstanceOf(TransactionCanceledException);
+      await db.send(new PutCommand(put('after')));
+      await local.streamsIdle();
+      expect(recording.processed).toEqual(['before', 'after']);
+    } finally {
+      db.destroy();
+      await local.stop();
+    }
+  });
+});
+
 async function startProcess(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; output: () => string }> {

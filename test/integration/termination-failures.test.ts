@@ -81,7 +81,7 @@ describe('a cascade record that keeps failing', () => {
     await api.runtime.streamsIdle();
     expect(await statuses(poisoned.branchIds)).toEqual(Array(5).fill('terminated'));
     expect(await resumeCascade(sharedServiceContext(), healthy.branchIds[0] ?? '')).toBe(
-      'not_terminated',
+      'no_cascade',
     );
   });
 });

@@ -15,70 +15,21 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../../../lib/data/client.js';
 import { type CustomerRecord, customerItem } from '../../../../lib/data/customer-records.js';
 import { parseIfMatch } from '../../../../lib/data/versioning.js';
 import { listBranches, patchAdditionalInfo } from '../../../../lib/domain/additional-info.js';
-import { defaultAdditionalInfo } from '../../../../lib/domain/customers.js';
-import type { Caller } from '../../../../lib/http/caller.js';
-import type { AdditionalInfo } from '../../../../lib/schemas/additional-info.js';
-import type { ServiceContext } from '../../../../lib/service-context.js';
+import { branchOf, customer, mainOffice } from '../../../fixtures/customer-records.js';
+import {
+  admin,
+  noIfMatch,
+  now,
+  resellerR1,
+  tableName,
+  unitContext,
+} from '../../../fixtures/service-context.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const tableName = 'table';
-const now = '2026-11-28T10:00:00.000Z';
-const ctx: ServiceContext = {
-  db: { client: createDocumentClient('http://unused'), tableName },
-  now: () => new Date(now),
-  newId: () => '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
-};
-
-const admin: Caller = { role: 'admin' };
-const resellerR1: Caller = { role: 'reseller', resellerId: 'r1' };
-const noIfMatch = parseIfMatch(undefined);
-
-interface Shape extends Partial<Omit<CustomerRecord, 'additionalInfo'>> {
-  readonly hierarchy?: Partial<AdditionalInfo['officeHierarchy']>;
-  readonly did?: Partial<AdditionalInfo['didAutoProvisioning']>;
-}
-
-/** A stored customer: universal, EUR, reseller r1, active, version 4, hierarchy off unless told. */
-function customer(id: string, shape: Shape = {}): CustomerRecord {
-  const { hierarchy, did, ...fields } = shape;
-  const defaults = defaultAdditionalInfo();
-  return {
-    id,
-    name: `Customer ${id}`,
-    resellerId: 'r1',
-    businessModel: 'universal',
-    currency: 'EUR',
-    billingPeriod: 'monthly',
-    timezone: 'UTC',
-    status: 'active',
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    terminatedAt: null,
-    terminatedBy: null,
-    version: 4,
-    otherCurrencyBranchCount: 0,
-    linkedWithOtherCurrency: false,
-    ...fields,
-    additionalInfo: {
-      ...defaults,
-      didAutoProvisioning: { ...defaults.didAutoProvisioning, ...did },
-      officeHierarchy: { ...defaults.officeHierarchy, ...hierarchy },
-    },
-  };
-}
-
-const mainOffice = (id: string, shape: Shape = {}) =>
-  customer(id, { ...shape, hierarchy: { enabled: true, office: 'main', ...shape.hierarchy } });
-
-const branchOf = (id: string, mainOfficeId: string, shape: Shape = {}) =>
-  customer(id, {
-    ...shape,
-    hierarchy: { enabled: true, office: 'branch', mainOfficeId, ...shape.hierarchy },
-  });
+const ctx = unitContext;
 
 /** A fake table behind BatchGetItem and GetItem, keyed by pk; writes are only recorded by the mock. */
 let table: Map<string, Record<string, unknown>>;

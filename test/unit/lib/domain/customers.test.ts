@@ -1,7 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionConflictException,
-} from '@aws-sdk/client-dynamodb';
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -9,54 +6,29 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../../../lib/data/client.js';
+import { customerItem } from '../../../../lib/data/customer-records.js';
 import { parseIfMatch } from '../../../../lib/data/versioning.js';
 import {
   createCustomer,
-  defaultAdditionalInfo,
   getCustomer,
   listCustomers,
   patchCustomer,
 } from '../../../../lib/domain/customers.js';
-import type { ServiceContext } from '../../../../lib/service-context.js';
+import {
+  type CustomerShape,
+  customer as customerRecord,
+} from '../../../fixtures/customer-records.js';
+import { conditionFailed } from '../../../fixtures/dynamodb-errors.js';
+import { unitContext } from '../../../fixtures/service-context.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const ctx: ServiceContext = {
-  db: { client: createDocumentClient('http://unused'), tableName: 'table' },
-  now: () => new Date('2026-11-28T10:00:00.000Z'),
-  newId: () => '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
-};
+const ctx = unitContext;
 
-const storedCustomer = (overrides: Record<string, unknown> = {}) => ({
-  pk: 'CUSTOMER#c1',
-  sk: 'CUSTOMER',
-  entityType: 'customer',
-  id: 'c1',
-  name: 'Acme',
-  resellerId: 'r1',
-  businessModel: 'universal',
-  currency: 'EUR',
-  billingPeriod: 'monthly',
-  timezone: 'UTC',
-  status: 'active',
-  createdAt: '2026-11-01T00:00:00.000Z',
-  updatedAt: '2026-11-01T00:00:00.000Z',
-  terminatedAt: null,
-  terminatedBy: null,
-  additionalInfo: defaultAdditionalInfo(),
-  version: 4,
-  ...overrides,
-});
-
-const conditionFailed = (item?: Record<string, unknown>) =>
-  new ConditionalCheckFailedException({
-    message: 'The conditional request failed',
-    $metadata: {},
-    Item: item ? marshall(item, { removeUndefinedValues: true }) : undefined,
-  });
+/** The stored item of customer c1, named Acme (reseller r1, active, version 4 unless told). */
+const storedCustomer = (shape: CustomerShape = {}) =>
+  customerItem(customerRecord('c1', { name: 'Acme', ...shape }));
 
 beforeEach(() => ddb.reset());
 

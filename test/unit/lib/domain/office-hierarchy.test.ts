@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomerRecord } from '../../../../lib/data/customer-records.js';
-import { defaultAdditionalInfo } from '../../../../lib/domain/customers.js';
 import {
   didBatchToCheck,
   type PanelFacts,
@@ -8,60 +7,8 @@ import {
 } from '../../../../lib/domain/office-hierarchy.js';
 import { AppError } from '../../../../lib/errors.js';
 import type { Caller } from '../../../../lib/http/caller.js';
-import type {
-  AdditionalInfo,
-  AdditionalInfoPatch,
-} from '../../../../lib/schemas/additional-info.js';
-
-type Hierarchy = AdditionalInfo['officeHierarchy'];
-type Did = AdditionalInfo['didAutoProvisioning'];
-
-interface Shape extends Partial<Omit<CustomerRecord, 'additionalInfo'>> {
-  readonly hierarchy?: Partial<Hierarchy>;
-  readonly did?: Partial<Did>;
-  readonly aliasAuthDefault?: AdditionalInfo['aliasAuthDefault'];
-}
-
-/** A stored customer: universal, EUR, reseller r1, active, hierarchy off unless told. */
-function customer(id: string, shape: Shape = {}): CustomerRecord {
-  const { hierarchy, did, aliasAuthDefault, ...fields } = shape;
-  const defaults = defaultAdditionalInfo();
-  return {
-    id,
-    name: `Customer ${id}`,
-    resellerId: 'r1',
-    businessModel: 'universal',
-    currency: 'EUR',
-    billingPeriod: 'monthly',
-    timezone: 'UTC',
-    status: 'active',
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: '2026-11-01T00:00:00.000Z',
-    terminatedAt: null,
-    terminatedBy: null,
-    version: 3,
-    otherCurrencyBranchCount: 0,
-    linkedWithOtherCurrency: false,
-    ...fields,
-    additionalInfo: {
-      didAutoProvisioning: { ...defaults.didAutoProvisioning, ...did },
-      officeHierarchy: { ...defaults.officeHierarchy, ...hierarchy },
-      aliasAuthDefault: aliasAuthDefault ?? defaults.aliasAuthDefault,
-    },
-  };
-}
-
-const mainOffice = (id: string, shape: Shape = {}) =>
-  customer(id, {
-    ...shape,
-    hierarchy: { enabled: true, office: 'main', ...shape.hierarchy },
-  });
-
-const branchOf = (id: string, mainOfficeId: string, shape: Shape = {}) =>
-  customer(id, {
-    ...shape,
-    hierarchy: { enabled: true, office: 'branch', mainOfficeId, ...shape.hierarchy },
-  });
+import type { AdditionalInfoPatch } from '../../../../lib/schemas/additional-info.js';
+import { branchOf, customer, mainOffice } from '../../../fixtures/customer-records.js';
 
 const admin: Caller = { role: 'admin' };
 const resellerR1: Caller = { role: 'reseller', resellerId: 'r1' };

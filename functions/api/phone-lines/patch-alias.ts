@@ -1,0 +1,16 @@
+import { patchAlias } from '../../../lib/domain/phone-lines.js';
+import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { apiHandler } from '../../../lib/http/api-handler.js';
+import { routes } from '../../../lib/http/routes.js';
+import { sharedServiceContext } from '../../../lib/service-context.js';
+
+export const handler = apiHandler(routes.patchAlias, async ({ caller, params, body }) => ({
+  status: 200,
+  body: await patchAlias(
+    sharedServiceContext(),
+    caller,
+    params.number,
+    body.authentication,
+    readSystemConfig,
+  ),
+}));

@@ -1,0 +1,9 @@
+import { authorize } from '../../../lib/domain/phone-lines.js';
+import { apiHandler } from '../../../lib/http/api-handler.js';
+import { routes } from '../../../lib/http/routes.js';
+import { sharedServiceContext } from '../../../lib/service-context.js';
+
+export const handler = apiHandler(routes.sipAuthorize, async ({ body }) => ({
+  status: 200,
+  body: await authorize(sharedServiceContext(), body.username),
+}));

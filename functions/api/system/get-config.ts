@@ -1,0 +1,9 @@
+import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { apiHandler } from '../../../lib/http/api-handler.js';
+import { routes } from '../../../lib/http/routes.js';
+import { sharedServiceContext } from '../../../lib/service-context.js';
+
+export const handler = apiHandler(routes.getSystemConfig, async () => ({
+  status: 200,
+  body: await readSystemConfig(sharedServiceContext()),
+}));

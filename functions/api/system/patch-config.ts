@@ -1,0 +1,9 @@
+import { writeSystemConfig } from '../../../lib/domain/system-config.js';
+import { apiHandler } from '../../../lib/http/api-handler.js';
+import { routes } from '../../../lib/http/routes.js';
+import { sharedServiceContext } from '../../../lib/service-context.js';
+
+export const handler = apiHandler(routes.patchSystemConfig, async ({ body }) => ({
+  status: 200,
+  body: await writeSystemConfig(sharedServiceContext(), body),
+}));
