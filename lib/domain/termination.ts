@@ -151,7 +151,12 @@ export async function onCustomerTerminated(
   if (!isMainOffice(image) && effects.length === 0) return;
   const current = await readCustomerRecord(ctx, image.id);
   if (current?.status !== 'terminated') return;
+  // The cascade starts first: an effect that keeps failing must not hold the branches up.
+  await startCascade(ctx, current);
   for (const effect of effects) await effect(ctx, current);
+}
+
+async function startCascade(ctx: ServiceContext, current: CustomerRecord): Promise<void> {
   if (!isMainOffice(current) || current.additionalInfo.officeHierarchy.branchCount === 0) return;
   const job: CascadeJob = {
     mainOfficeId: current.id,
@@ -345,23 +350,27 @@ export const parseCascadeJob = (item: Record<string, unknown>): CascadeJob =>
   cascadeJobSchema.parse(item);
 
 /**
- * Re-drives the cascade of a terminated main office, for an operator after its
- * record reached the dead-letter queue: a new job starts when none exists, a job in
- * progress is nudged (its change is a new stream record running the next chunk
- * again), and a finished job runs one more pass to check. Safe to run any time.
+ * Re-drives the termination of a customer, for an operator after its record reached
+ * the dead-letter queue: the termination effects run again, and for a main office a
+ * new cascade job starts when none exists, a job in progress is nudged (its change is
+ * a new stream record running the next chunk again), and a finished job runs one
+ * more pass to check. Safe to run any time.
  */
 export async function resumeCascade(
   ctx: ServiceContext,
   mainOfficeId: string,
+  effects: readonly TerminationEffect[] = [],
 ): Promise<CascadeJob | 'no_cascade'> {
   const mainOffice = await readCustomerRecord(ctx, mainOfficeId);
-  if (mainOffice?.status !== 'terminated' || !isMainOffice(mainOffice)) return 'no_cascade';
+  if (mainOffice?.status !== 'terminated') return 'no_cascade';
+  for (const effect of effects) await effect(ctx, mainOffice);
+  if (!isMainOffice(mainOffice)) return 'no_cascade';
   const key = terminationCascadeKey(mainOfficeId);
   const { Item } = await ctx.db.client.send(
     new GetCommand({ TableName: ctx.db.tableName, Key: key, ConsistentRead: true }),
   );
   if (!Item) {
-    await onCustomerTerminated(ctx, mainOffice, []);
+    await startCascade(ctx, mainOffice);
   } else {
     const job = cascadeJobSchema.parse(Item);
     await advance(

@@ -3,6 +3,7 @@ import { benchCascade } from './cascade.js';
 import { benchPanel } from './panel.js';
 import { benchRoundTrips } from './round-trips.js';
 import { startBenchRuntime } from './support.js';
+import { benchSwitch } from './switch.js';
 import { benchThroughput } from './throughput.js';
 
 /** `npm run bench`: prints figures and ratios; nothing here asserts a speed. */
@@ -10,12 +11,13 @@ const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
 
 if (wanted('bundles')) await benchBundles();
-const runtimeBenches = ['round-trips', 'panel', 'cascade', 'throughput'];
+const runtimeBenches = ['round-trips', 'panel', 'switch', 'cascade', 'throughput'];
 if (runtimeBenches.some(wanted)) {
   const bench = await startBenchRuntime();
   try {
     if (wanted('round-trips')) await benchRoundTrips(bench);
     if (wanted('panel')) await benchPanel(bench);
+    if (wanted('switch')) await benchSwitch(bench);
     if (wanted('cascade')) await benchCascade(bench);
     if (wanted('throughput')) await benchThroughput(bench);
   } finally {

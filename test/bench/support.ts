@@ -92,6 +92,7 @@ export async function measureRoundTrips(
 export interface BenchRuntime {
   readonly runtime: LocalRuntime;
   readonly adminToken: string;
+  readonly jwtSecret: string;
   call(
     method: string,
     path: string,
@@ -113,6 +114,7 @@ export async function startBenchRuntime(): Promise<BenchRuntime> {
   return {
     runtime,
     adminToken,
+    jwtSecret,
     async call(method, path, body, headers = {}) {
       const response = await fetch(`${runtime.url}${path}`, {
         method,

@@ -358,7 +358,7 @@ describe('onCustomerTerminated', () => {
     expect(writes()).toBe(0);
   });
 
-  it('runs the effects of a main office before starting its cascade, and none for a stale record', async () => {
+  it('starts the cascade of a main office before running its effects, and runs none for a stale record', async () => {
     const { effect, ran } = recordingEffect();
     storeCustomers(mainOffice('hq', { ...terminated(), hierarchy: { branchCount: 3 } }));
     storeCustomers(customer('c1'));
@@ -366,7 +366,8 @@ describe('onCustomerTerminated', () => {
     await onCustomerTerminated(ctx, mainOffice('hq', terminated()), [effect]);
     await onCustomerTerminated(ctx, customer('c1', terminated()), [effect]);
 
-    expect(ran).toEqual([{ id: 'hq', version: 4, callsBefore: 1 }]);
+    // The read of the main office and the put of its job come before the effect runs.
+    expect(ran).toEqual([{ id: 'hq', version: 4, callsBefore: 2 }]);
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(ddb.calls()[1]?.args[0]).toBeInstanceOf(PutCommand);
   });
