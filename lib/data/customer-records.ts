@@ -51,6 +51,13 @@ export const mainOfficeOf = (record: CustomerRecord): string | null =>
     : null;
 
 /**
+ * The customer whose registry holds this customer's extension and hunt-group numbers:
+ * its main office when it is a branch, else itself. Stored on the item so a PBX write
+ * can be conditioned on the group it was planned for.
+ */
+export const numberGroupOf = (record: CustomerRecord): string => mainOfficeOf(record) ?? record.id;
+
+/**
  * Every index attribute follows from the customer's state, so a write that puts the
  * whole item can never leave an index entry behind: lists by name, the "Main office"
  * dropdown (active main offices only) and the branches of a main office.
@@ -68,6 +75,7 @@ export function customerIndexAttributes(record: CustomerRecord): Record<string, 
   }
   const mainOfficeId = mainOfficeOf(record);
   if (mainOfficeId) attributes.mainOfficePk = branchesPartition(mainOfficeId);
+  attributes.numberGroup = numberGroupOf(record);
   return attributes;
 }
 

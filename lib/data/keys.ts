@@ -9,6 +9,9 @@ export const entityTypes = {
   terminationCascade: 'terminationCascade',
   phoneLine: 'phoneLine',
   systemConfig: 'systemConfig',
+  extension: 'extension',
+  huntGroup: 'huntGroup',
+  pbxRegistry: 'pbxRegistry',
 } as const;
 
 export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' }) as const;
@@ -74,3 +77,24 @@ export const systemConfigKey = { pk: 'SYSTEM', sk: 'CONFIG' } as const;
 /** How many phone lines a customer has ever been given: lets the termination effect check it saw them all. */
 export const customerLineCountKey = (customerId: string) =>
   ({ pk: `CUSTOMER#${customerId}`, sk: 'LINE_COUNT' }) as const;
+
+export type PbxKind = 'extension' | 'huntGroup';
+const pbxPrefix: Record<PbxKind, string> = { extension: 'EXTENSION#', huntGroup: 'HUNT_GROUP#' };
+
+/** Sort key of a PBX item: the length first, so numbers list in numeric order ("9" before "10"). */
+export const pbxSortKey = (kind: PbxKind, number: string) =>
+  `${pbxPrefix[kind]}${number.length}#${number}`;
+export const pbxSortPrefix = (kind: PbxKind) => pbxPrefix[kind];
+
+export const pbxItemKey = (customerId: string, kind: PbxKind, number: string) =>
+  ({ pk: `CUSTOMER#${customerId}`, sk: pbxSortKey(kind, number) }) as const;
+
+/**
+ * A customer's PBX number registry: `own` (its numbers) and, when it is the root of a
+ * group of offices (a main office, or a customer in no hierarchy), `reserved`: every
+ * number in use in the group. Conditional updates of `reserved` keep numbers unique
+ * across the group; `revision` changes with every write, so a link can be
+ * conditioned on the sets it read.
+ */
+export const pbxRegistryKey = (customerId: string) =>
+  ({ pk: `CUSTOMER#${customerId}`, sk: 'PBX_NUMBERS' }) as const;

@@ -1,5 +1,5 @@
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetItems } from '../data/batch-get.js';
+import { batchGetItems, itemId } from '../data/batch-get.js';
 import { conditionFailure } from '../data/conditions.js';
 import {
   type CustomerRecord,
@@ -9,7 +9,7 @@ import {
   mainOfficeOf,
   parseCustomerRecord,
 } from '../data/customer-records.js';
-import { branchesPartition, customerKey, didBatchKey } from '../data/keys.js';
+import { branchesPartition, customerKey, didBatchKey, pbxRegistryKey } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
 import type { ETag, IfMatch } from '../data/versioning.js';
 import { backOff, isWriteConflict } from '../data/write-conflicts.js';
@@ -25,6 +25,12 @@ import {
   readVisibleCustomer,
 } from './customers.js';
 import { didBatchToCheck, type PanelChange, planPanelChange } from './office-hierarchy.js';
+import {
+  numberConflictsOnLink,
+  numberMovesOnLink,
+  type PbxRegistry,
+  parsePbxRegistry,
+} from './pbx.js';
 
 export interface VersionedPanel {
   readonly additionalInfo: AdditionalInfo;
@@ -77,7 +83,13 @@ export async function patchAdditionalInfo(
 ): Promise<VersionedPanel> {
   if (touchesOnlyOwnSettings(patch)) return patchOwnSettings(ctx, caller, id, patch, ifMatch);
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const { current, change, facts } = await readAndPlan(ctx, caller, id, patch, ifMatch);
+    const { current, change, facts, registries } = await readAndPlan(
+      ctx,
+      caller,
+      id,
+      patch,
+      ifMatch,
+    );
     if (!change) return panelOf(current, await mainOfficeFor(ctx, current, facts.namedMainOffice));
     const next: CustomerRecord = {
       ...current,
@@ -86,7 +98,7 @@ export async function patchAdditionalInfo(
       version: current.version + 1,
       updatedAt: ctx.now().toISOString(),
     };
-    if (await writePanelChange(ctx, current, next, change)) {
+    if (await writePanelChange(ctx, current, next, change, registries)) {
       return panelOf(
         next,
         await mainOfficeFor(ctx, next, change.link.to?.record ?? facts.namedMainOffice),
@@ -132,13 +144,17 @@ async function readAndPlan(
 ) {
   const named = patch.officeHierarchy?.mainOfficeId;
   const batchId = patch.didAutoProvisioning?.batchId;
+  const hierarchyTouched = patch.officeHierarchy !== undefined;
   const items = await batchGetItems(ctx.db, [
     customerKey(id),
     ...(named && named !== id ? [customerKey(named)] : []),
     ...(batchId ? [didBatchKey(batchId)] : []),
+    // The PBX number registries: a link moves the customer's numbers between groups.
+    ...(hierarchyTouched ? [pbxRegistryKey(id)] : []),
+    ...(hierarchyTouched && named && named !== id ? [pbxRegistryKey(named)] : []),
   ]);
   const customerAt = (customerId: string | null | undefined) => {
-    const item = customerId ? items.get(customerKey(customerId).pk) : undefined;
+    const item = customerId ? items.get(itemId(customerKey(customerId))) : undefined;
     return item ? parseCustomerRecord(item) : undefined;
   };
   const current = customerAt(id);
@@ -148,16 +164,26 @@ async function readAndPlan(
   const batchToCheck = didBatchToCheck(current, patch);
   const didBatchExists =
     batchToCheck === null ||
-    items.has(didBatchKey(batchToCheck).pk) ||
+    items.has(itemId(didBatchKey(batchToCheck))) ||
     (batchToCheck !== batchId &&
       (await batchGetItems(ctx.db, [didBatchKey(batchToCheck)])).size > 0);
-  const facts = { namedMainOffice: customerAt(named), didBatchExists };
+  const registries = {
+    own: parsePbxRegistry(items.get(itemId(pbxRegistryKey(id)))),
+    target: named ? parsePbxRegistry(items.get(itemId(pbxRegistryKey(named)))) : undefined,
+  };
+  const facts = {
+    namedMainOffice: customerAt(named),
+    didBatchExists,
+    numberConflicts: registries.target
+      ? numberConflictsOnLink(registries.own, registries.target)
+      : [],
+  };
   const change = planPanelChange(caller, current, patch, facts);
   const unchanged =
     !change.link.from &&
     !change.link.to &&
     JSON.stringify(change.additionalInfo) === JSON.stringify(current.additionalInfo);
-  return { current, change: unchanged ? undefined : change, facts };
+  return { current, change: unchanged ? undefined : change, facts, registries };
 }
 
 /**
@@ -172,6 +198,7 @@ async function writePanelChange(
   current: CustomerRecord,
   next: CustomerRecord,
   change: PanelChange,
+  registries: { own: PbxRegistry; target?: PbxRegistry },
 ): Promise<boolean> {
   const putCustomer = {
     TableName: ctx.db.tableName,
@@ -197,6 +224,10 @@ async function writePanelChange(
           ...(from
             ? [{ Update: branchCounterUpdate(ctx, from.id, -1, from.otherCurrency, now) }]
             : []),
+          ...numberMovesOnLink(ctx, current.id, registries, {
+            from: from?.id ?? null,
+            to: to?.record.id ?? null,
+          }),
         ],
       }),
     );

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { batchGetItems } from '../data/batch-get.js';
+import { batchGetItems, itemId } from '../data/batch-get.js';
 import { conditionFailure } from '../data/conditions.js';
 import {
   type CustomerRecord,
@@ -78,7 +78,7 @@ export async function readCustomerRecords(
   const items = await batchGetItems(ctx.db, ids.map(customerKey));
   return new Map(
     ids.flatMap((id) => {
-      const item = items.get(customerKey(id).pk);
+      const item = items.get(itemId(customerKey(id)));
       return item ? [[id, parseCustomerRecord(item)] as const] : [];
     }),
   );

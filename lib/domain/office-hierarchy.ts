@@ -2,6 +2,7 @@ import { type CustomerRecord, isMainOffice, mainOfficeOf } from '../data/custome
 import { AppError, customerTerminated, validationFailed } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { AdditionalInfo, AdditionalInfoPatch } from '../schemas/additional-info.js';
+import { numberConflict } from './pbx.js';
 
 /** Only these business models may use the hierarchy of offices (SPEC §4). */
 export const hierarchyBusinessModels: ReadonlySet<string> = new Set(['universal', 'cloud_pbx']);
@@ -20,6 +21,8 @@ export interface PanelFacts {
   readonly namedMainOffice: CustomerRecord | undefined;
   /** Whether the DID batch the panel would point to exists ([dids] adds its pricing checks). */
   readonly didBatchExists: boolean;
+  /** The customer's extension and hunt-group numbers the named main office's group already uses. */
+  readonly numberConflicts: readonly string[];
 }
 
 /** How the customer's place in a hierarchy changes: which main office gains or loses a branch. */
@@ -173,7 +176,7 @@ export function planPanelChange(
       `${current.otherCurrencyBranchCount} linked branch(es) bill in another currency than ${current.currency}.`,
     );
   }
-  // [pbx]: linking adds no extension or hunt-group number the group already uses (409 number_conflict).
+  if (to && facts.numberConflicts.length > 0) throw numberConflict(facts.numberConflicts);
 
   if (isMainOffice(current) && was.branchCount > 0 && !stayedMain) {
     throw rule(

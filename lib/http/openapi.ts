@@ -60,6 +60,10 @@ const knownCodeStatus: Record<string, number> = {
   invoicing_set_on_main: 422,
   concurrent_update: 409,
   number_taken: 409,
+  number_conflict: 409,
+  inherited_item: 409,
+  extension_in_use: 409,
+  unknown_member: 422,
 };
 
 /** Builds the OpenAPI 3.1 document from the routes table and the schemas that validate requests. */

@@ -16,6 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type CustomerRecord, customerItem } from '../../../../lib/data/customer-records.js';
+import { pbxRegistryKey } from '../../../../lib/data/keys.js';
 import { parseIfMatch } from '../../../../lib/data/versioning.js';
 import { listBranches, patchAdditionalInfo } from '../../../../lib/domain/additional-info.js';
 import { branchOf, customer, mainOffice } from '../../../fixtures/customer-records.js';
@@ -133,6 +134,15 @@ const leaveUpdate = (mainOfficeId: string, otherCurrency: boolean) => ({
     ':one': 1,
     ':now': now,
   },
+});
+
+/** The customer's PBX registry in a link change with no numbers to move: guarded by the revision read (none). */
+const registryRevisionGuard = (customerId: string, change: string) => ({
+  TableName: tableName,
+  Key: pbxRegistryKey(customerId),
+  UpdateExpression: `SET revision = if_not_exists(revision, :zero) + :one ${change}`,
+  ConditionExpression: 'attribute_not_exists(revision)',
+  ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
 });
 
 /** The put of the customer's next state, conditioned on the version that was read. */
@@ -253,7 +263,10 @@ describe('patchAdditionalInfo: changes of the hierarchy', () => {
     expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input).toEqual({
       RequestItems: {
-        [tableName]: { Keys: [customerKey('c1'), customerKey('hq')], ConsistentRead: true },
+        [tableName]: {
+          Keys: [customerKey('c1'), customerKey('hq'), pbxRegistryKey('c1'), pbxRegistryKey('hq')],
+          ConsistentRead: true,
+        },
       },
     });
     const next = branchOf('c1', 'hq', {
@@ -265,6 +278,7 @@ describe('patchAdditionalInfo: changes of the hierarchy', () => {
     expect(transactItems()).toEqual([
       { Put: versionedPut(next, 4) },
       { Update: joinUpdate('hq', true) },
+      { Update: registryRevisionGuard('c1', 'REMOVE reserved') },
     ]);
     expect(transactItems()[0]?.Put?.Item).toMatchObject({ mainOfficePk: 'BRANCHES#hq' });
     expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
@@ -318,12 +332,13 @@ describe('patchAdditionalInfo: changes of the hierarchy', () => {
     );
 
     expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
-      [tableName]: { Keys: [customerKey('c1')], ConsistentRead: true },
+      [tableName]: { Keys: [customerKey('c1'), pbxRegistryKey('c1')], ConsistentRead: true },
     });
     const next = mainOffice('c1', { version: 7, updatedAt: now });
     expect(transactItems()).toEqual([
       { Put: versionedPut(next, 6) },
       { Update: leaveUpdate('hq', true) },
+      { Update: registryRevisionGuard('c1', 'REMOVE reserved') },
     ]);
     expect(transactItems()[0]?.Put?.Item).toMatchObject({ mainOfficeAllPk: 'MAIN_OFFICES' });
     expect(transactItems()[0]?.Put?.Item).not.toHaveProperty('mainOfficePk');
@@ -336,7 +351,7 @@ describe('patchAdditionalInfo: changes of the hierarchy', () => {
 
     await patchAdditionalInfo(ctx, admin, 'c1', { officeHierarchy: { enabled: false } }, noIfMatch);
 
-    expect(transactItems()).toHaveLength(2);
+    expect(transactItems()).toHaveLength(3);
     expect(transactItems()[1]).toEqual({ Update: leaveUpdate('hq', false) });
   });
 
@@ -360,6 +375,7 @@ describe('patchAdditionalInfo: changes of the hierarchy', () => {
       { Put: versionedPut(next, 4) },
       { Update: joinUpdate('new', false) },
       { Update: leaveUpdate('old', true) },
+      { Update: registryRevisionGuard('c1', 'REMOVE reserved') },
     ]);
   });
 

@@ -16,6 +16,7 @@ const resellerR1: Caller = { role: 'reseller', resellerId: 'r1' };
 const facts = (overrides: Partial<PanelFacts> = {}): PanelFacts => ({
   namedMainOffice: undefined,
   didBatchExists: false,
+  numberConflicts: [],
   ...overrides,
 });
 
