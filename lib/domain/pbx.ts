@@ -9,7 +9,6 @@ import {
   type PbxKind,
   pbxItemKey,
   pbxRegistryKey,
-  pbxSortKey,
   pbxSortPrefix,
 } from '../data/keys.js';
 import type { Page } from '../data/pagination.js';

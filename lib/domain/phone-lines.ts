@@ -6,7 +6,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { conditionFailure } from '../data/conditions.js';
 import type { CustomerRecord } from '../data/customer-records.js';
 import {
   accountAliasesPartition,
@@ -264,6 +263,10 @@ export async function getAlias(
   return presentAlias(line, config);
 }
 
+/**
+ * PATCH of an alias's policy. The customer's own status is checked in the same
+ * transaction: the line's copy of it is only set once the termination effect has run.
+ */
 export async function patchAlias(
   ctx: ServiceContext,
   caller: Caller,
@@ -271,44 +274,56 @@ export async function patchAlias(
   authentication: NonNullable<PhoneLine['authentication']>,
   systemConfig: (ctx: ServiceContext) => Promise<SystemConfig> | SystemConfig,
 ): Promise<Alias> {
-  const values: Record<string, unknown> = {
-    ':alias': 'alias',
-    ':active': 'active',
-    ':authentication': authentication,
-  };
-  const conditions = ['#kind = :alias', 'customerStatus = :active'];
-  if (caller.role === 'reseller') {
-    values[':resellerId'] = caller.resellerId;
-    conditions.push('resellerId = :resellerId');
-  }
-  if (caller.role === 'customer') {
-    values[':customerId'] = caller.customerId;
-    conditions.push('customerId = :customerId');
-  }
-  try {
-    const [{ Attributes }, config] = await Promise.all([
-      ctx.db.client.send(
-        new UpdateCommand({
-          TableName: ctx.db.tableName,
-          Key: phoneLineKey(number),
-          UpdateExpression: 'SET authentication = :authentication',
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: { '#kind': 'kind' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-      systemConfig(ctx),
-    ]);
-    return presentAlias(phoneLineSchema.parse(Attributes), config);
-  } catch (error) {
-    const failure = conditionFailure(error);
-    if (!failure) throw error;
-    const line = failure.item ? phoneLineSchema.parse(failure.item) : undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    const line = await readLine(ctx, number);
     if (line?.kind !== 'alias' || !lineVisible(caller, line)) throw notFound();
-    throw customerTerminated(line.customerId);
+    if (line.customerStatus !== 'active') throw customerTerminated(line.customerId);
+    try {
+      await ctx.db.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: ctx.db.tableName,
+                Key: phoneLineKey(number),
+                UpdateExpression: 'SET authentication = :authentication',
+                ConditionExpression:
+                  '#kind = :alias AND customerStatus = :active AND customerId = :customerId',
+                ExpressionAttributeNames: { '#kind': 'kind' },
+                ExpressionAttributeValues: {
+                  ':authentication': authentication,
+                  ':alias': 'alias',
+                  ':active': 'active',
+                  ':customerId': line.customerId,
+                },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: ctx.db.tableName,
+                Key: customerKey(line.customerId),
+                ConditionExpression: '#status = :active',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':active': 'active' },
+              },
+            },
+          ],
+        }),
+      );
+      return presentAlias({ ...line, authentication }, await systemConfig(ctx));
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed'
+      ) {
+        throw customerTerminated(line.customerId);
+      }
+      // The line changed in between (its status marked, say): read it again.
+      if (!isWriteConflict(error)) throw error;
+      await backOff(attempt);
+    }
   }
+  throw concurrentUpdate();
 }
 
 async function listLines(

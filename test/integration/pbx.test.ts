@@ -18,8 +18,13 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const db = () =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }));
+let client: DynamoDBDocumentClient | undefined;
+const db = () => {
+  client ??= DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }),
+  );
+  return client;
+};
 
 const addExtension = (customerId: string, number: string, token = admin) =>
   api.request('POST', `/customers/${customerId}/extensions`, {

@@ -9,7 +9,6 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -25,7 +24,6 @@ import {
 import type { Caller } from '../../../../lib/http/caller.js';
 import type { SystemConfig } from '../../../../lib/schemas/phone-lines.js';
 import { type CustomerShape, customer } from '../../../fixtures/customer-records.js';
-import { conditionFailed } from '../../../fixtures/dynamodb-errors.js';
 import {
   admin,
   now,
@@ -715,45 +713,66 @@ describe('createAlias', () => {
 });
 
 describe('patchAlias', () => {
-  const update = (conditions: string, scope: Record<string, string> = {}) => ({
-    TableName: tableName,
-    Key: lineKey(aliasNumber),
-    UpdateExpression: 'SET authentication = :authentication',
-    ConditionExpression: conditions,
-    ExpressionAttributeNames: { '#kind': 'kind' },
-    ExpressionAttributeValues: {
-      ':alias': 'alias',
-      ':active': 'active',
-      ':authentication': 'disabled',
-      ...scope,
+  const transaction = (customerId = 'c1') => [
+    {
+      Update: {
+        TableName: tableName,
+        Key: lineKey(aliasNumber),
+        UpdateExpression: 'SET authentication = :authentication',
+        ConditionExpression:
+          '#kind = :alias AND customerStatus = :active AND customerId = :customerId',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: {
+          ':authentication': 'disabled',
+          ':alias': 'alias',
+          ':active': 'active',
+          ':customerId': customerId,
+        },
+      },
     },
-    ReturnValues: 'ALL_NEW',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
-  const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: customerKey(customerId),
+        ConditionExpression: '#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active' },
+      },
+    },
+  ];
+
+  /** Transactions that hold their conditions against the fake table. */
+  const transactAgainstTable = () =>
+    ddb.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {
+      const codes = (input.TransactItems ?? []).map(({ ConditionCheck: check, Update: update }) => {
+        if (check)
+          return table.get(slot(check.Key))?.status === 'active'
+            ? 'None'
+            : 'ConditionalCheckFailed';
+        const old = table.get(slot(update?.Key));
+        return old?.kind === 'alias' && old.customerStatus === 'active'
+          ? 'None'
+          : 'ConditionalCheckFailed';
+      });
+      if (codes.includes('ConditionalCheckFailed')) throw cancelled(...codes);
+      for (const { Update: update } of input.TransactItems ?? []) {
+        const old = update && table.get(slot(update.Key));
+        if (old)
+          store({ ...old, authentication: update?.ExpressionAttributeValues?.[':authentication'] });
+      }
+      return {};
+    });
 
   it.each([
-    ['an admin', admin, update('#kind = :alias AND customerStatus = :active')],
-    [
-      'a reseller',
-      resellerR1,
-      update('#kind = :alias AND customerStatus = :active AND resellerId = :resellerId', {
-        ':resellerId': 'r1',
-      }),
-    ],
-    [
-      'a customer',
-      { role: 'customer', customerId: 'c1' } as Caller,
-      update('#kind = :alias AND customerStatus = :active AND customerId = :customerId', {
-        ':customerId': 'c1',
-      }),
-    ],
+    ['an admin', admin],
+    ['a reseller', resellerR1],
+    ['a customer', { role: 'customer', customerId: 'c1' } as Caller],
   ])(
-    'sends one UpdateItem conditioned on an active alias in the scope of %s',
-    async (_label, caller, expected) => {
-      ddb
-        .on(UpdateCommand)
-        .resolves({ Attributes: aliasLine(aliasNumber, accountNumber, 'disabled') });
+    'reads the line, then writes it in a transaction that checks the customer is active, for %s',
+    async (_label, caller) => {
+      storeCustomer('c1');
+      store(aliasLine(aliasNumber, accountNumber, 'enabled'));
+      transactAgainstTable();
 
       await expect(
         patchAlias(ctx, caller, aliasNumber, 'disabled', systemSays('enabled')),
@@ -764,13 +783,18 @@ describe('patchAlias', () => {
         authentication: 'disabled',
         effective: { canRegister: false, source: 'alias' },
       });
-      expect(ddb.calls()).toHaveLength(1);
-      expect(updates()).toEqual([expected]);
+      expect(gets()).toEqual([
+        { TableName: tableName, Key: lineKey(aliasNumber), ConsistentRead: true },
+      ]);
+      expect(transactions()).toEqual([transaction()]);
+      expect(table.get(slot(lineKey(aliasNumber)))?.authentication).toBe('disabled');
     },
   );
 
   it('answers a system alias with its effect from the system configuration', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: aliasLine(aliasNumber, accountNumber, 'system') });
+    storeCustomer('c1');
+    store(aliasLine(aliasNumber, accountNumber, 'enabled'));
+    transactAgainstTable();
 
     await expect(
       patchAlias(ctx, admin, aliasNumber, 'system', systemSays('disabled')),
@@ -780,19 +804,30 @@ describe('patchAlias', () => {
     });
   });
 
-  it('answers 409 customer_terminated when the old item is a visible alias of a terminated customer', async () => {
-    ddb
-      .on(UpdateCommand)
-      .rejects(
-        conditionFailed(
-          aliasLine(aliasNumber, accountNumber, 'enabled', { customerStatus: 'terminated' }),
-        ),
-      );
+  it('answers 409 customer_terminated when the line is already marked, writing nothing', async () => {
+    store(aliasLine(aliasNumber, accountNumber, 'enabled', { customerStatus: 'terminated' }));
 
     await expect(
       patchAlias(ctx, resellerR1, aliasNumber, 'disabled', systemSays('enabled')),
-    ).rejects.toMatchObject({ status: 409, code: 'customer_terminated' });
-    expect(ddb.calls()).toHaveLength(1);
+    ).rejects.toMatchObject({
+      status: 409,
+      code: 'customer_terminated',
+    });
+    expect(transactions()).toEqual([]);
+  });
+
+  it('answers 409 customer_terminated for an alias of a terminated customer whose lines are not marked yet', async () => {
+    storeCustomer('c1', terminatedShape);
+    store(aliasLine(aliasNumber, accountNumber, 'enabled'));
+    transactAgainstTable();
+
+    await expect(
+      patchAlias(ctx, admin, aliasNumber, 'disabled', systemSays('enabled')),
+    ).rejects.toMatchObject({
+      status: 409,
+      code: 'customer_terminated',
+    });
+    expect(table.get(slot(lineKey(aliasNumber)))?.authentication).toBe('enabled');
   });
 
   it.each([
@@ -816,49 +851,23 @@ describe('patchAlias', () => {
       { role: 'customer', customerId: 'c2' } as Caller,
       aliasLine(aliasNumber, accountNumber, 'enabled'),
     ],
-  ])('answers 404 for %s', async (_label, caller, old) => {
-    ddb.on(UpdateCommand).rejects(conditionFailed(old));
+  ])('answers 404 for %s, writing nothing', async (_label, caller, line) => {
+    if (line) store(line);
 
     await expect(
       patchAlias(ctx, caller, aliasNumber, 'disabled', systemSays('enabled')),
-    ).rejects.toMatchObject({ status: 404, code: 'not_found' });
-    expect(ddb.calls()).toHaveLength(1);
+    ).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+    expect(transactions()).toEqual([]);
   });
 
-  // BUG (SPEC §3: every change to a terminated customer's aliases is 409): patchAlias
-  // checks only the line's customerStatus, which the termination effect sets later, from
-  // the stream; until it has run (or while its record keeps failing) the patch succeeds.
-  it.fails('answers 409 customer_terminated for an alias of a terminated customer whose lines are not marked yet', async () => {
-    storeCustomer('c1', terminatedShape);
+  it('lets an error other than a conflict through', async () => {
+    storeCustomer('c1');
     store(aliasLine(aliasNumber, accountNumber, 'enabled'));
-    // Writes that hold their conditions against the fake table: the line's own, and a
-    // customer's status in a transaction's ConditionCheck.
-    ddb.on(UpdateCommand).callsFake(async (input: UpdateCommandInput) => {
-      const old = table.get(slot(input.Key));
-      if (old?.kind !== 'alias' || old.customerStatus !== 'active') throw conditionFailed(old);
-      const next = { ...old, authentication: input.ExpressionAttributeValues?.[':authentication'] };
-      store(next);
-      return { Attributes: next };
-    });
-    ddb.on(TransactWriteCommand).callsFake(async (input: TransactWriteCommandInput) => {
-      const codes = (input.TransactItems ?? []).map(({ ConditionCheck: check }) =>
-        check?.Key?.sk === 'CUSTOMER' && table.get(slot(check.Key))?.status !== 'active'
-          ? 'ConditionalCheckFailed'
-          : 'None',
-      );
-      if (codes.includes('ConditionalCheckFailed')) throw cancelled(...codes);
-      return {};
-    });
-
-    await expect(
-      patchAlias(ctx, admin, aliasNumber, 'disabled', systemSays('enabled')),
-    ).rejects.toMatchObject({ status: 409, code: 'customer_terminated' });
-    expect(table.get(slot(lineKey(aliasNumber)))?.authentication).toBe('enabled');
-  });
-
-  it('lets an error other than a failed condition through', async () => {
     const throttled = new Error('throttled');
-    ddb.on(UpdateCommand).rejects(throttled);
+    ddb.on(TransactWriteCommand).rejects(throttled);
 
     await expect(
       patchAlias(ctx, admin, aliasNumber, 'disabled', systemSays('enabled')),
