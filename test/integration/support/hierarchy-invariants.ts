@@ -16,6 +16,7 @@ const indexAttributeNames = [
   'mainOfficeAllPk',
   'mainOfficeResellerPk',
   'mainOfficePk',
+  'numberGroup',
 ];
 
 /**
