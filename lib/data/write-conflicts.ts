@@ -1,4 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { concurrentUpdate } from '../errors.js';
 
 /**
  * A plain write that meets an item inside another request's transaction fails with
@@ -20,3 +21,20 @@ export function isWriteConflict(error: unknown): boolean {
 /** Jittered exponential pause before attempt `attempt + 1`: 10, 20, 40… ms, at most 250. */
 export const backOff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 10 * 2 ** attempt)));
+
+/**
+ * Runs a read-then-conditional-write until its write meets no conflict: a conflict
+ * means someone wrote in between, so the whole thing runs again on fresh reads.
+ * After `maxAttempts` conflicts the caller gets 409 concurrent_update.
+ */
+export async function retryOnWriteConflict<T>(run: () => Promise<T>, maxAttempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isWriteConflict(error)) throw error;
+      if (attempt >= maxAttempts) throw concurrentUpdate();
+      await backOff(attempt);
+    }
+  }
+}

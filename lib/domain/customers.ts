@@ -22,10 +22,9 @@ import {
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
 import { type ETag, type IfMatch, ifMatchCondition, matchesIfMatch } from '../data/versioning.js';
-import { backOff, isWriteConflict } from '../data/write-conflicts.js';
+import { retryOnWriteConflict } from '../data/write-conflicts.js';
 import {
   type AppError,
-  concurrentUpdate,
   customerTerminated,
   forbidden,
   notFound,
@@ -215,9 +214,6 @@ export async function patchCustomer(
   return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
 }
 
-/** Attempts of a guarded update that keeps meeting other requests' transactions. */
-const maxConflictAttempts = 5;
-
 /**
  * An UpdateItem on a customer that changes only its own attributes, guarded by
  * existence, the caller's scope, status and If-Match, bumping the version. One round
@@ -258,7 +254,7 @@ export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMat
       changes.push(`${attribute} <> ${placeholder}`);
     },
     async send(id: string): Promise<CustomerRecord> {
-      for (let attempt = 1; ; attempt += 1) {
+      return retryOnWriteConflict(async () => {
         try {
           const { Attributes } = await ctx.db.client.send(
             new UpdateCommand({
@@ -274,11 +270,6 @@ export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMat
           );
           return parseCustomerRecord(Attributes ?? {});
         } catch (error) {
-          if (isWriteConflict(error)) {
-            if (attempt >= maxConflictAttempts) throw concurrentUpdate();
-            await backOff(attempt);
-            continue;
-          }
           const failure = conditionFailure(error);
           if (!failure) throw error;
           const old = failure.item ? parseCustomerRecord(failure.item) : undefined;
@@ -287,7 +278,7 @@ export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMat
           // Every guard held, so the change condition failed: the values are already these.
           return old as CustomerRecord;
         }
-      }
+      });
     },
   };
 }

@@ -12,14 +12,8 @@ import {
   pbxSortPrefix,
 } from '../data/keys.js';
 import type { Page } from '../data/pagination.js';
-import { backOff, isWriteConflict } from '../data/write-conflicts.js';
-import {
-  AppError,
-  concurrentUpdate,
-  customerTerminated,
-  notFound,
-  validationFailed,
-} from '../errors.js';
+import { retryOnWriteConflict } from '../data/write-conflicts.js';
+import { AppError, customerTerminated, notFound, validationFailed } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { Extension, HuntGroup } from '../schemas/pbx.js';
 import type { ServiceContext } from '../service-context.js';
@@ -90,8 +84,6 @@ async function activeCustomer(
   return customer;
 }
 
-const maxAttempts = 5;
-
 /** The registry updates and the customer check every number change carries. */
 function numberWrites(
   ctx: ServiceContext,
@@ -156,7 +148,7 @@ export async function createExtension(
   customerId: string,
   input: { number: string; name: string; accountNumber?: string },
 ): Promise<Extension> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const customer = await activeCustomer(ctx, caller, customerId);
     const item: StoredItem = {
       number: input.number,
@@ -185,12 +177,9 @@ export async function createExtension(
       );
       return present('extension', item, customerId);
     } catch (error) {
-      if (reservationRefused(error)) throw numberConflict([input.number]);
-      if (!isWriteConflict(error)) throw error;
-      await backOff(attempt);
+      throw reservationRefused(error) ? numberConflict([input.number]) : error;
     }
-  }
-  throw concurrentUpdate();
+  });
 }
 
 /**
@@ -204,7 +193,7 @@ export async function createHuntGroup(
   customerId: string,
   input: { number: string; name: string; strategy: HuntGroup['strategy']; members: string[] },
 ): Promise<HuntGroup> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const customer = await activeCustomer(ctx, caller, customerId);
     const visibleOwners = [
       customerId,
@@ -272,12 +261,9 @@ export async function createHuntGroup(
       );
       return present('huntGroup', item, customerId);
     } catch (error) {
-      if (reservationRefused(error)) throw numberConflict([input.number]);
-      if (!isWriteConflict(error)) throw error;
-      await backOff(attempt);
+      throw reservationRefused(error) ? numberConflict([input.number]) : error;
     }
-  }
-  throw concurrentUpdate();
+  });
 }
 
 /**
@@ -291,7 +277,7 @@ export async function deletePbxItem(
   kind: PbxKind,
   number: string,
 ): Promise<void> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const [customer, { Item }] = await Promise.all([
       activeCustomer(ctx, caller, customerId),
       ctx.db.client.send(
@@ -325,39 +311,32 @@ export async function deletePbxItem(
     }
     const item = storedItemSchema.parse(Item);
     if ((item.usedBy ?? 0) > 0) throw extensionInUse(number);
-    try {
-      await ctx.db.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: ctx.db.tableName,
-                Key: pbxItemKey(customerId, kind, number),
-                ConditionExpression:
-                  'attribute_exists(pk) AND (attribute_not_exists(usedBy) OR usedBy = :zero)',
-                ExpressionAttributeValues: { ':zero': 0 },
-              },
+    await ctx.db.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: ctx.db.tableName,
+              Key: pbxItemKey(customerId, kind, number),
+              ConditionExpression:
+                'attribute_exists(pk) AND (attribute_not_exists(usedBy) OR usedBy = :zero)',
+              ExpressionAttributeValues: { ':zero': 0 },
             },
-            ...numberWrites(ctx, customer, number, false),
-            ...(item.members ?? []).map((member) => ({
-              Update: {
-                TableName: ctx.db.tableName,
-                Key: pbxItemKey(member.ownerId, 'extension', member.number),
-                UpdateExpression: 'ADD usedBy :minusOne',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':minusOne': -1 },
-              },
-            })),
-          ],
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!isWriteConflict(error)) throw error;
-      await backOff(attempt);
-    }
-  }
-  throw concurrentUpdate();
+          },
+          ...numberWrites(ctx, customer, number, false),
+          ...(item.members ?? []).map((member) => ({
+            Update: {
+              TableName: ctx.db.tableName,
+              Key: pbxItemKey(member.ownerId, 'extension', member.number),
+              UpdateExpression: 'ADD usedBy :minusOne',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':minusOne': -1 },
+            },
+          })),
+        ],
+      }),
+    );
+  });
 }
 
 const extensionInUse = (number: string) =>

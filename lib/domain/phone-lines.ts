@@ -16,8 +16,8 @@ import {
   phoneLineKey,
 } from '../data/keys.js';
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
-import { backOff, isWriteConflict } from '../data/write-conflicts.js';
-import { AppError, concurrentUpdate, customerTerminated, notFound } from '../errors.js';
+import { retryOnWriteConflict } from '../data/write-conflicts.js';
+import { AppError, customerTerminated, notFound } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type {
   Account,
@@ -100,7 +100,7 @@ async function registerLine(
     values: Record<string, unknown>;
   },
   extraConditionChecks: ConditionCheck[] = [],
-): Promise<'registered' | 'changed'> {
+): Promise<void> {
   try {
     await ctx.db.client.send(
       new TransactWriteCommand({
@@ -133,7 +133,6 @@ async function registerLine(
         ],
       }),
     );
-    return 'registered';
   } catch (error) {
     if (
       error instanceof TransactionCanceledException &&
@@ -141,12 +140,9 @@ async function registerLine(
     ) {
       throw numberTaken(line.number);
     }
-    if (isWriteConflict(error)) return 'changed';
     throw error;
   }
 }
-
-const maxAttempts = 5;
 
 interface ConditionCheck {
   readonly TableName: string;
@@ -162,7 +158,7 @@ export async function createAccount(
   customerId: string,
   number: string,
 ): Promise<Account> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const customer = await activeCustomer(ctx, caller, customerId);
     const line: PhoneLine = {
       number,
@@ -173,15 +169,13 @@ export async function createAccount(
       customerStatus: 'active',
       createdAt: ctx.now().toISOString(),
     };
-    const outcome = await registerLine(ctx, line, {
+    await registerLine(ctx, line, {
       expression: '#status = :active',
       names: { '#status': 'status' },
       values: { ':active': 'active' },
     });
-    if (outcome === 'registered') return { number, customerId, createdAt: line.createdAt };
-    await backOff(attempt);
-  }
-  throw concurrentUpdate();
+    return { number, customerId, createdAt: line.createdAt };
+  });
 }
 
 /**
@@ -197,7 +191,7 @@ export async function createAlias(
   input: { number: string; authentication?: PhoneLine['authentication'] },
   systemConfig: (ctx: ServiceContext) => Promise<SystemConfig> | SystemConfig,
 ): Promise<Alias> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const account = await readLine(ctx, accountNumber);
     if (account?.kind !== 'account' || !lineVisible(caller, account)) throw notFound();
     // The account's own number: taken, and a transaction may not name one item twice.
@@ -214,7 +208,7 @@ export async function createAlias(
       customerStatus: 'active',
       createdAt: ctx.now().toISOString(),
     };
-    const outcome = await registerLine(
+    await registerLine(
       ctx,
       line,
       {
@@ -232,10 +226,8 @@ export async function createAlias(
         },
       ],
     );
-    if (outcome === 'registered') return presentAlias(line, await systemConfig(ctx));
-    await backOff(attempt);
-  }
-  throw concurrentUpdate();
+    return presentAlias(line, await systemConfig(ctx));
+  });
 }
 
 function presentAlias(line: PhoneLine, config: SystemConfig): Alias {
@@ -274,7 +266,7 @@ export async function patchAlias(
   authentication: NonNullable<PhoneLine['authentication']>,
   systemConfig: (ctx: ServiceContext) => Promise<SystemConfig> | SystemConfig,
 ): Promise<Alias> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     const line = await readLine(ctx, number);
     if (line?.kind !== 'alias' || !lineVisible(caller, line)) throw notFound();
     if (line.customerStatus !== 'active') throw customerTerminated(line.customerId);
@@ -318,12 +310,10 @@ export async function patchAlias(
       ) {
         throw customerTerminated(line.customerId);
       }
-      // The line changed in between (its status marked, say): read it again.
-      if (!isWriteConflict(error)) throw error;
-      await backOff(attempt);
+      // Any other conflict: the line changed in between (its status marked, say); read it again.
+      throw error;
     }
-  }
-  throw concurrentUpdate();
+  });
 }
 
 async function listLines(

@@ -15,8 +15,8 @@ import {
   terminationCascadeKey,
 } from '../data/keys.js';
 import { type IfMatch, ifMatchCondition } from '../data/versioning.js';
-import { backOff, isWriteConflict } from '../data/write-conflicts.js';
-import { concurrentUpdate, preconditionFailed } from '../errors.js';
+import { retryOnWriteConflict } from '../data/write-conflicts.js';
+import { preconditionFailed } from '../errors.js';
 import type { Caller } from '../http/caller.js';
 import type { ServiceContext } from '../service-context.js';
 import {
@@ -59,7 +59,7 @@ export async function terminateCustomer(
   }
   const versionGuard = ifMatchCondition(ifMatch, values);
   if (versionGuard) guards.push(versionGuard);
-  for (let attempt = 1; ; attempt += 1) {
+  return retryOnWriteConflict(async () => {
     try {
       const { Attributes } = await ctx.db.client.send(
         new UpdateCommand({
@@ -78,11 +78,6 @@ export async function terminateCustomer(
       );
       return present(ctx, parseCustomerRecord(Attributes ?? {}));
     } catch (error) {
-      if (isWriteConflict(error)) {
-        if (attempt >= 5) throw concurrentUpdate();
-        await backOff(attempt);
-        continue;
-      }
       const failure = conditionFailure(error);
       if (!failure) throw error;
       const current = failure.item ? parseCustomerRecord(failure.item) : undefined;
@@ -92,7 +87,7 @@ export async function terminateCustomer(
       if (refusal) throw refusal;
       throw preconditionFailed();
     }
-  }
+  });
 }
 
 async function present(ctx: ServiceContext, record: CustomerRecord): Promise<VersionedCustomer> {
