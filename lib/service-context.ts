@@ -8,9 +8,12 @@ export interface ServiceContext {
   readonly newId: () => string;
 }
 
-let shared: ServiceContext | undefined;
+const shared: ServiceContext = {
+  get db() {
+    return sharedDb();
+  },
+  now: () => new Date(),
+  newId: () => ulid(),
+};
 
-export function sharedServiceContext(): ServiceContext {
-  shared ??= { db: sharedDb(), now: () => new Date(), newId: () => ulid() };
-  return shared;
-}
+export const sharedServiceContext = (): ServiceContext => shared;

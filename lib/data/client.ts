@@ -18,17 +18,19 @@ export function createDocumentClient(endpoint?: string): DynamoDBDocumentClient 
   });
 }
 
-let shared: Db | undefined;
+let shared: (Db & { readonly endpoint: string | undefined }) | undefined;
 
 /**
  * The Lambda-wide client, created on first use so module import stays cheap.
- * DYNAMODB_ENDPOINT is set only by the local runtime.
+ * DYNAMODB_ENDPOINT is set only by the local runtime, which may point the same
+ * process at a new table (benchmarks do): a changed setting gets a new client.
  */
 export function sharedDb(): Db {
-  if (!shared) {
-    const tableName = process.env.TABLE_NAME;
-    if (!tableName) throw new Error('TABLE_NAME is not set');
-    shared = { client: createDocumentClient(process.env.DYNAMODB_ENDPOINT), tableName };
+  const tableName = process.env.TABLE_NAME;
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!tableName) throw new Error('TABLE_NAME is not set');
+  if (shared?.tableName !== tableName || shared.endpoint !== endpoint) {
+    shared = { client: createDocumentClient(endpoint), tableName, endpoint };
   }
   return shared;
 }
