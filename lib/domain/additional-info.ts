@@ -13,7 +13,7 @@ import { branchesPartition, customerKey, didBatchKey, pbxRegistryKey } from '../
 import { decodeCursor, type Page, pageFrom } from '../data/pagination.js';
 import type { ETag, IfMatch } from '../data/versioning.js';
 import { backOff, isWriteConflict } from '../data/write-conflicts.js';
-import { concurrentUpdate, notFound } from '../errors.js';
+import { concurrentUpdate, customerTerminated, notFound } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { AdditionalInfo, AdditionalInfoPatch, Branch } from '../schemas/additional-info.js';
 import type { ServiceContext } from '../service-context.js';
@@ -104,6 +104,9 @@ export async function patchAdditionalInfo(
         await mainOfficeFor(ctx, next, change.link.to?.record ?? facts.namedMainOffice),
       );
     }
+    // The main office being left is not read up front; a terminated one is why leaving failed.
+    const left = change.link.from ? await readCustomerRecord(ctx, change.link.from.id) : undefined;
+    if (left?.status === 'terminated') throw customerTerminated(left.id);
     await backOff(attempt);
   }
   throw concurrentUpdate();
@@ -262,7 +265,8 @@ function branchCounterUpdate(
           ...(otherCurrency ? ['#info.#hierarchy.#invoicing = :individual'] : []),
         ].join(' AND ')
       : [
-          'attribute_exists(pk)',
+          // A terminated main office keeps its branches: its cascade is terminating them.
+          '#status = :active',
           '#info.#hierarchy.#branchCount >= :one',
           ...(otherCurrency ? ['otherCurrencyBranchCount >= :one'] : []),
         ].join(' AND '),
@@ -271,9 +275,9 @@ function branchCounterUpdate(
       '#hierarchy': 'officeHierarchy',
       '#branchCount': 'branchCount',
       '#version': 'version',
+      '#status': 'status',
       ...(joining
         ? {
-            '#status': 'status',
             '#enabled': 'enabled',
             '#office': 'office',
             ...(otherCurrency ? { '#invoicing': 'invoicing' } : {}),
@@ -286,9 +290,9 @@ function branchCounterUpdate(
       ':zero': 0,
       ':one': 1,
       ':now': now,
+      ':active': 'active',
       ...(joining
         ? {
-            ':active': 'active',
             ':true': true,
             ':main': 'main',
             ...(otherCurrency ? { ':individual': 'individual' } : {}),

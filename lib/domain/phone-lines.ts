@@ -230,17 +230,23 @@ export async function createAlias(
   });
 }
 
-function presentAlias(line: PhoneLine, config: SystemConfig): Alias {
+/** The policy an alias has in effect: its own, or the system's; none for a terminated customer. */
+function effectivePolicy(line: PhoneLine, config: SystemConfig): Alias['effective'] {
   const authentication = line.authentication ?? 'system';
+  const policy =
+    authentication === 'system'
+      ? { canRegister: config.aliasAuthentication === 'enabled', source: 'system' as const }
+      : { canRegister: authentication === 'enabled', source: 'alias' as const };
+  return line.customerStatus === 'terminated' ? { ...policy, canRegister: false } : policy;
+}
+
+function presentAlias(line: PhoneLine, config: SystemConfig): Alias {
   return {
     number: line.number,
     accountNumber: line.accountNumber,
     customerId: line.customerId,
-    authentication,
-    effective:
-      authentication === 'system'
-        ? { canRegister: config.aliasAuthentication === 'enabled', source: 'system' }
-        : { canRegister: authentication === 'enabled', source: 'alias' },
+    authentication: line.authentication ?? 'system',
+    effective: effectivePolicy(line, config),
   };
 }
 
@@ -410,7 +416,7 @@ export async function authorize(
   const answer = { aliasOf, chargedAccountNumber: line.accountNumber };
   if (line.customerStatus === 'terminated')
     return { allowed: false, ...answer, reason: 'customer_terminated' };
-  if (line.kind === 'account' || presentAlias(line, config).effective.canRegister)
+  if (line.kind === 'account' || effectivePolicy(line, config).canRegister)
     return { allowed: true, ...answer };
   return { allowed: false, ...answer, reason: 'alias_registration_disabled' };
 }
@@ -425,7 +431,7 @@ export async function route(
   if (!line) throw notFound(`${number} is neither an account nor an alias.`);
   if (line.customerStatus === 'terminated') throw customerTerminated(line.customerId);
   if (line.kind === 'account') return { number, ringAccountNumber: number, viaAlias: false };
-  const ringsItself = presentAlias(line, config).effective.canRegister;
+  const ringsItself = effectivePolicy(line, config).canRegister;
   return { number, ringAccountNumber: ringsItself ? number : line.accountNumber, viaAlias: true };
 }
 

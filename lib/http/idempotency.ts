@@ -45,8 +45,9 @@ export function idempotency(
         {
           scope: [
             callerScopeKey(event.caller),
-            event.requestContext.http.method,
-            event.rawPath,
+            // The route and its decoded parameters, so /accounts/%2B49… and /accounts/+49… are one resource.
+            event.routeKey,
+            canonicalJson(event.validated?.params ?? null),
             key,
           ].join('\n'),
           requestDigest: digestOf(canonicalJson(event.validated?.rawBody)),

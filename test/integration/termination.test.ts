@@ -231,6 +231,16 @@ describe('the termination cascade (SPEC §5)', () => {
     );
   });
 
+  it('keeps the branches of a terminated HQ from leaving it before the cascade reaches them', async () => {
+    const { mainOfficeId, branchIds } = await seedHierarchy(db, api.runtime.tableName, 300);
+    const last = branchIds.at(-1) ?? '';
+    expect((await terminate(mainOfficeId)).status).toBe(200);
+    const leave = await patchPanel(api, admin, last, { officeHierarchy: { enabled: false } });
+    expect(leave).toMatchObject({ status: 409, body: { code: 'customer_terminated' } });
+    await api.runtime.streamsIdle();
+    await expectCascaded(mainOfficeId, branchIds);
+  });
+
   it('never leaves a branch that linked during the termination active under the terminated HQ', async () => {
     const hq = await createMainOffice(api, admin);
     const candidates = await Promise.all(

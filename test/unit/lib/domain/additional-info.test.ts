@@ -117,7 +117,7 @@ const leaveUpdate = (mainOfficeId: string, otherCurrency: boolean) => ({
     'otherCurrencyBranchCount = if_not_exists(otherCurrencyBranchCount, :zero) + :otherDelta, ' +
     '#version = #version + :one, updatedAt = :now',
   ConditionExpression: [
-    'attribute_exists(pk)',
+    '#status = :active',
     '#info.#hierarchy.#branchCount >= :one',
     ...(otherCurrency ? ['otherCurrencyBranchCount >= :one'] : []),
   ].join(' AND '),
@@ -126,6 +126,7 @@ const leaveUpdate = (mainOfficeId: string, otherCurrency: boolean) => ({
     '#hierarchy': 'officeHierarchy',
     '#branchCount': 'branchCount',
     '#version': 'version',
+    '#status': 'status',
   },
   ExpressionAttributeValues: {
     ':delta': -1,
@@ -133,6 +134,7 @@ const leaveUpdate = (mainOfficeId: string, otherCurrency: boolean) => ({
     ':zero': 0,
     ':one': 1,
     ':now': now,
+    ':active': 'active',
   },
 });
 
