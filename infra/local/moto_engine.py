@@ -9,9 +9,11 @@
 2. A cancelled transaction keeps the table's stream. moto rolls a cancelled
    transaction back by replacing the table with a deep copy taken before it, stream
    shard included; every open shard iterator then points at the old shard, which
-   never receives another record, and stream consumers silently stop. Here the live
-   shard is put back into the restored table, without the records of the rolled-back
-   writes (DynamoDB emits none for a cancelled transaction).
+   never receives another record, and stream consumers silently stop. Here the copy
+   shares the live shard, which is trimmed of the records of the rolled-back writes
+   (DynamoDB emits none for a cancelled transaction) and put back into the restored
+   table. Not copying the shard's history also keeps transactions from slowing down
+   as the stream grows.
 """
 
 import argparse
@@ -21,12 +23,16 @@ import sys
 import threading
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 
 def keep_streams_across_rollbacks() -> None:
     original = DynamoDBBackend.transact_write_items
+    # The snapshot moto takes before each transaction shares the live shard instead of
+    # copying its whole history (which made every transaction slower than the last).
+    StreamShard.__deepcopy__ = lambda self, memo: self
 
     def transact_write_items(self, transact_items):
         shards = {
@@ -39,14 +45,13 @@ def keep_streams_across_rollbacks() -> None:
         except Exception:
             for name, (shard, length) in shards.items():
                 table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard:
+                if table is not None:
                     del shard.items[length:]
                     shard.table = table
                     table.stream_shard = shard
             raise
 
     DynamoDBBackend.transact_write_items = transact_write_items
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()

@@ -6,6 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { boundedAll } from '../concurrency.js';
 import type { CustomerRecord } from '../data/customer-records.js';
 import {
   accountAliasesPartition,
@@ -444,6 +445,13 @@ export async function route(
  * index it walks is eventually consistent, and a line registered just before the
  * termination may not show yet; failing the record makes the stream retry it.
  */
+/**
+ * Line updates in flight at once. With about 10 ms a write, a 300-second invocation
+ * marks a few hundred thousand lines; a customer with more would need this effect
+ * chunked like the cascade (README, Limits).
+ */
+const lineUpdatesInFlight = 16;
+
 export async function denyLinesOfTerminatedCustomer(
   ctx: ServiceContext,
   customer: CustomerRecord,
@@ -463,7 +471,7 @@ export async function denyLinesOfTerminatedCustomer(
     let cursor: string | undefined;
     do {
       const page = await listLines(ctx, partition, { limit: 100, cursor });
-      for (const line of page.items) {
+      await boundedAll(page.items, lineUpdatesInFlight, async (line) => {
         await ctx.db.client.send(
           new UpdateCommand({
             TableName: ctx.db.tableName,
@@ -475,7 +483,7 @@ export async function denyLinesOfTerminatedCustomer(
         );
         marked += 1;
         await onEach?.(line);
-      }
+      });
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   };

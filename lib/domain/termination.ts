@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { boundedAll } from '../concurrency.js';
 import { conditionFailure } from '../data/conditions.js';
 import {
   type CustomerRecord,
@@ -227,24 +228,6 @@ async function terminateBranch(
       ? 'already'
       : 'gone';
   }
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function boundedAll<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**
