@@ -180,6 +180,7 @@ async function readAndPlan(
     numberConflicts: registries.target
       ? numberConflictsOnLink(registries.own, registries.target)
       : [],
+    inheritedMembers: registries.own.inheritedMembers ?? 0,
   };
   const change = planPanelChange(caller, current, patch, facts);
   const unchanged =

@@ -23,6 +23,8 @@ export interface PanelFacts {
   readonly didBatchExists: boolean;
   /** The customer's extension and hunt-group numbers the named main office's group already uses. */
   readonly numberConflicts: readonly string[];
+  /** Hunt-group members of this branch that are its main office's extensions. */
+  readonly inheritedMembers: number;
 }
 
 /** How the customer's place in a hierarchy changes: which main office gains or loses a branch. */
@@ -176,7 +178,16 @@ export function planPanelChange(
       `${current.otherCurrencyBranchCount} linked branch(es) bill in another currency than ${current.currency}.`,
     );
   }
+  const left = currentMainOfficeId !== null && currentMainOfficeId !== mainOfficeId;
   if (to && facts.numberConflicts.length > 0) throw numberConflict(facts.numberConflicts);
+  // Not in SPEC's table: leaving would leave hunt groups ringing extensions the branch can no longer see.
+  if (left && facts.inheritedMembers > 0) {
+    throw rule(
+      409,
+      'extension_in_use',
+      `${facts.inheritedMembers} hunt-group member(s) of this branch are its main office's extensions; remove them first.`,
+    );
+  }
 
   if (isMainOffice(current) && was.branchCount > 0 && !stayedMain) {
     throw rule(
@@ -193,7 +204,6 @@ export function planPanelChange(
     );
   }
 
-  const left = currentMainOfficeId !== null && currentMainOfficeId !== mainOfficeId;
   return {
     additionalInfo: {
       didAutoProvisioning,

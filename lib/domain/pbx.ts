@@ -46,6 +46,8 @@ const registrySchema = z.object({
   own: z.set(z.string()).optional(),
   reserved: z.set(z.string()).optional(),
   revision: z.number().optional(),
+  /** On a branch: hunt-group members that are its main office's extensions (they block leaving it). */
+  inheritedMembers: z.number().optional(),
 });
 export type PbxRegistry = z.infer<typeof registrySchema>;
 export const parsePbxRegistry = (item: Record<string, unknown> | undefined): PbxRegistry =>
@@ -90,6 +92,8 @@ function numberWrites(
   customer: CustomerRecord,
   number: string,
   adding: boolean,
+  /** Change in how many hunt-group members of this branch are its main office's extensions. */
+  inheritedMembersDelta = 0,
 ) {
   const group = numberGroupOf(customer);
   const numbers = new Set([number]);
@@ -119,9 +123,18 @@ function numberWrites(
             Update: {
               TableName: ctx.db.tableName,
               Key: pbxRegistryKey(customer.id),
-              UpdateExpression: `${bump} ${action} #own :numbers`,
+              UpdateExpression: `${bump} ${action} #own :numbers${
+                inheritedMembersDelta
+                  ? `${action === 'ADD' ? ',' : ' ADD'} inheritedMembers :inherited`
+                  : ''
+              }`,
               ExpressionAttributeNames: { '#own': 'own' },
-              ExpressionAttributeValues: { ':numbers': numbers, ':zero': 0, ':one': 1 },
+              ExpressionAttributeValues: {
+                ':numbers': numbers,
+                ':zero': 0,
+                ':one': 1,
+                ...(inheritedMembersDelta ? { ':inherited': inheritedMembersDelta } : {}),
+              },
             },
           },
         ]),
@@ -246,7 +259,13 @@ export async function createHuntGroup(
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            ...numberWrites(ctx, customer, input.number, true),
+            ...numberWrites(
+              ctx,
+              customer,
+              input.number,
+              true,
+              (item.members ?? []).filter((member) => member.ownerId !== customerId).length,
+            ),
             ...(item.members ?? []).map((member) => ({
               Update: {
                 TableName: ctx.db.tableName,
@@ -323,7 +342,13 @@ export async function deletePbxItem(
               ExpressionAttributeValues: { ':zero': 0 },
             },
           },
-          ...numberWrites(ctx, customer, number, false),
+          ...numberWrites(
+            ctx,
+            customer,
+            number,
+            false,
+            -(item.members ?? []).filter((member) => member.ownerId !== customerId).length,
+          ),
           ...(item.members ?? []).map((member) => ({
             Update: {
               TableName: ctx.db.tableName,

@@ -185,6 +185,25 @@ describe('extensions and hunt groups shared through the hierarchy (SPEC §6)', (
     expect((await addExtension(branches[0].id, '600')).status).toBe(201);
   });
 
+  it('keeps a branch whose hunt groups ring its HQ’s extensions from leaving, until they no longer do', async () => {
+    const { hq, branches } = await group();
+    await addExtension(hq.id, '650');
+    await addExtension(branches[0].id, '651');
+    expect((await addHuntGroup(branches[0].id, '660', ['650', '651'])).status).toBe(201);
+    const leave = () =>
+      patchPanel(api, admin, branches[0].id, { officeHierarchy: { enabled: false } });
+    expect(await leave()).toMatchObject({ status: 409, body: { code: 'extension_in_use' } });
+    expect(
+      (await api.request('GET', `/customers/${branches[0].id}/additional-info`, { token: admin }))
+        .body.officeHierarchy.mainOfficeId,
+    ).toBe(hq.id);
+    await api.request('DELETE', `/customers/${branches[0].id}/hunt-groups/660`, { token: admin });
+    expect((await leave()).status).toBe(200);
+    expect(
+      (await api.request('DELETE', `/customers/${hq.id}/extensions/650`, { token: admin })).status,
+    ).toBe(204);
+  });
+
   it('lets the customer role read its lists but not change them, and hides other tenants', async () => {
     const reseller = await api.tokens.reseller('pbx-r1');
     const { id } = await createCustomer(api, reseller);

@@ -17,6 +17,7 @@ const facts = (overrides: Partial<PanelFacts> = {}): PanelFacts => ({
   namedMainOffice: undefined,
   didBatchExists: false,
   numberConflicts: [],
+  inheritedMembers: 0,
   ...overrides,
 });
 
@@ -695,5 +696,38 @@ describe('the link change', () => {
     expect(change.link).toEqual({ from: null, to: null });
     expect(change.linkedWithOtherCurrency).toBe(true);
     expect(change.additionalInfo.officeHierarchy.mainOfficeId).toBe('hq');
+  });
+});
+
+describe('leaving a main office whose extensions the branch’s hunt groups use', () => {
+  it('is 409 extension_in_use, for an unlink and for a move alike', () => {
+    const inUse = facts({ inheritedMembers: 2 });
+    expect(
+      refused(branchOf('c1', 'hq'), { officeHierarchy: { enabled: false } }, inUse),
+    ).toMatchObject({
+      status: 409,
+      code: 'extension_in_use',
+    });
+    expect(
+      refused(
+        branchOf('c1', 'hq'),
+        { officeHierarchy: { mainOfficeId: 'hq2' } },
+        facts({ ...inUse, namedMainOffice: mainOffice('hq2') }),
+      ),
+    ).toMatchObject({ status: 409, code: 'extension_in_use' });
+  });
+
+  it('does not stop a branch that stays, nor one whose hunt groups use only its own extensions', () => {
+    expect(() =>
+      plan(
+        branchOf('c1', 'hq'),
+        { aliasAuthDefault: 'enabled' },
+        facts({ inheritedMembers: 2 }),
+        admin,
+      ),
+    ).not.toThrow();
+    expect(() =>
+      plan(branchOf('c1', 'hq'), { officeHierarchy: { enabled: false } }, facts(), admin),
+    ).not.toThrow();
   });
 });

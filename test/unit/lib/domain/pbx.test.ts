@@ -186,6 +186,8 @@ function numberWrites(
   group: string,
   number: string,
   adding: boolean,
+  /** Change in the branch's count of hunt-group members that are its main office's extensions. */
+  inherited = 0,
 ): Record<string, unknown>[] {
   const action = adding ? 'ADD' : 'DELETE';
   const numbers = new Set([number]);
@@ -236,9 +238,16 @@ function numberWrites(
       Update: {
         TableName: tableName,
         Key: registryKey(customerId),
-        UpdateExpression: `${bump} ${action} #own :numbers`,
+        UpdateExpression: `${bump} ${action} #own :numbers${
+          inherited ? `${adding ? ',' : ' ADD'} inheritedMembers :inherited` : ''
+        }`,
         ExpressionAttributeNames: { '#own': 'own' },
-        ExpressionAttributeValues: { ':numbers': numbers, ':zero': 0, ':one': 1 },
+        ExpressionAttributeValues: {
+          ':numbers': numbers,
+          ':zero': 0,
+          ':one': 1,
+          ...(inherited ? { ':inherited': inherited } : {}),
+        },
       },
     },
     customerCheck,
@@ -649,7 +658,7 @@ describe('createHuntGroup', () => {
           { number: '101', ownerId: 'hq' },
           { number: '201', ownerId: 'b1' },
         ]),
-        ...numberWrites('b1', 'hq', '300', true),
+        ...numberWrites('b1', 'hq', '300', true, 1),
         usedByUpdate('hq', '101'),
         usedByUpdate('b1', '201'),
       ],
@@ -967,9 +976,14 @@ describe('deletePbxItem', () => {
           Update: {
             TableName: tableName,
             Key: registryKey('b1'),
-            UpdateExpression: `${bump} DELETE #own :numbers`,
+            UpdateExpression: `${bump} DELETE #own :numbers ADD inheritedMembers :inherited`,
             ExpressionAttributeNames: { '#own': 'own' },
-            ExpressionAttributeValues: { ':numbers': new Set(['300']), ':zero': 0, ':one': 1 },
+            ExpressionAttributeValues: {
+              ':numbers': new Set(['300']),
+              ':zero': 0,
+              ':one': 1,
+              ':inherited': -1,
+            },
           },
         },
         {
