@@ -120,6 +120,18 @@ async function presentCustomers(
   });
 }
 
+/** The customer a change applies to: in the caller's scope (404) and active (409). */
+export async function readActiveCustomer(
+  ctx: ServiceContext,
+  caller: Caller,
+  id: string,
+): Promise<CustomerRecord> {
+  const customer = await readCustomerRecord(ctx, id);
+  if (!customer || !canSee(caller, customer)) throw notFound();
+  if (customer.status !== 'active') throw customerTerminated(id);
+  return customer;
+}
+
 /** Reads a customer in the caller's scope (404 otherwise) with its main office when it is a branch. */
 export async function readVisibleCustomer(
   ctx: ServiceContext,

@@ -13,11 +13,11 @@ import {
 } from '../data/keys.js';
 import type { Page } from '../data/pagination.js';
 import { retryOnWriteConflict } from '../data/write-conflicts.js';
-import { AppError, customerTerminated, notFound, validationFailed } from '../errors.js';
+import { AppError, notFound, validationFailed } from '../errors.js';
 import { type Caller, canSee } from '../http/caller.js';
 import type { Extension, HuntGroup } from '../schemas/pbx.js';
 import type { ServiceContext } from '../service-context.js';
-import { readCustomerRecord } from './customers.js';
+import { readActiveCustomer, readCustomerRecord } from './customers.js';
 
 export const numberConflict = (numbers: readonly string[]) =>
   new AppError(
@@ -72,18 +72,6 @@ function present(kind: PbxKind, item: StoredItem, viewerId: string): Extension |
     members: (item.members ?? []).map((member) => member.number),
     inheritedFrom,
   };
-}
-
-/** The customer a PBX change applies to: in scope (404) and active (409). */
-async function activeCustomer(
-  ctx: ServiceContext,
-  caller: Caller,
-  id: string,
-): Promise<CustomerRecord> {
-  const customer = await readCustomerRecord(ctx, id);
-  if (!customer || !canSee(caller, customer)) throw notFound();
-  if (customer.status !== 'active') throw customerTerminated(id);
-  return customer;
 }
 
 /** The registry updates and the customer check every number change carries. */
@@ -162,7 +150,7 @@ export async function createExtension(
   input: { number: string; name: string; accountNumber?: string },
 ): Promise<Extension> {
   return retryOnWriteConflict(async () => {
-    const customer = await activeCustomer(ctx, caller, customerId);
+    const customer = await readActiveCustomer(ctx, caller, customerId);
     const item: StoredItem = {
       number: input.number,
       name: input.name,
@@ -207,7 +195,7 @@ export async function createHuntGroup(
   input: { number: string; name: string; strategy: HuntGroup['strategy']; members: string[] },
 ): Promise<HuntGroup> {
   return retryOnWriteConflict(async () => {
-    const customer = await activeCustomer(ctx, caller, customerId);
+    const customer = await readActiveCustomer(ctx, caller, customerId);
     const visibleOwners = [
       customerId,
       ...(mainOfficeOf(customer) ? [mainOfficeOf(customer) as string] : []),
@@ -298,7 +286,7 @@ export async function deletePbxItem(
 ): Promise<void> {
   return retryOnWriteConflict(async () => {
     const [customer, { Item }] = await Promise.all([
-      activeCustomer(ctx, caller, customerId),
+      readActiveCustomer(ctx, caller, customerId),
       ctx.db.client.send(
         new GetCommand({
           TableName: ctx.db.tableName,

@@ -29,7 +29,7 @@ import type {
 } from '../schemas/phone-lines.js';
 import { aliasPolicySchema } from '../schemas/phone-lines.js';
 import type { ServiceContext } from '../service-context.js';
-import { readCustomerRecord } from './customers.js';
+import { readActiveCustomer, readCustomerRecord } from './customers.js';
 import { cachedSystemConfig } from './system-config.js';
 
 /** A phone number's registry item: what the switch-facing calls read, in one GetItem. */
@@ -74,18 +74,6 @@ const lineItem = (line: PhoneLine) => ({
       : accountAliasesPartition(line.accountNumber),
   ...line,
 });
-
-/** The customer a line is added to: in scope (404) and active (409). */
-async function activeCustomer(
-  ctx: ServiceContext,
-  caller: Caller,
-  customerId: string,
-): Promise<CustomerRecord> {
-  const customer = await readCustomerRecord(ctx, customerId);
-  if (!customer || !canSee(caller, customer)) throw notFound();
-  if (customer.status !== 'active') throw customerTerminated(customerId);
-  return customer;
-}
 
 /**
  * Registers a line: the registry item's conditional put makes the number an account
@@ -160,7 +148,7 @@ export async function createAccount(
   number: string,
 ): Promise<Account> {
   return retryOnWriteConflict(async () => {
-    const customer = await activeCustomer(ctx, caller, customerId);
+    const customer = await readActiveCustomer(ctx, caller, customerId);
     const line: PhoneLine = {
       number,
       kind: 'account',
@@ -197,7 +185,7 @@ export async function createAlias(
     if (account?.kind !== 'account' || !lineVisible(caller, account)) throw notFound();
     // The account's own number: taken, and a transaction may not name one item twice.
     if (input.number === accountNumber) throw numberTaken(input.number);
-    const customer = await activeCustomer(ctx, caller, account.customerId);
+    const customer = await readActiveCustomer(ctx, caller, account.customerId);
     const authentication = input.authentication ?? customer.additionalInfo.aliasAuthDefault;
     const line: PhoneLine = {
       number: input.number,
