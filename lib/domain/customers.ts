@@ -220,10 +220,37 @@ export async function patchCustomer(
     update.set('nameSk', customerNameSort(input.name, id));
   }
   if (input.timezone !== undefined) update.set('timezone', input.timezone);
-  const record = await update.send(id);
+  return presentWritten(ctx, await update.send(id));
+}
+
+/** A customer as a write left it, with its main office read when it is a branch. */
+export async function presentWritten(
+  ctx: ServiceContext,
+  record: CustomerRecord,
+): Promise<VersionedCustomer> {
   const mainOfficeId = mainOfficeOf(record);
   const mainOffice = mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined;
   return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
+}
+
+/**
+ * The conditions every write to a customer by a caller carries: it exists, is
+ * active, is in the reseller's scope, and matches If-Match. Adds their values.
+ */
+export function customerWriteGuards(
+  caller: Caller,
+  ifMatch: IfMatch,
+  values: Record<string, unknown>,
+): string[] {
+  values[':active'] = 'active';
+  const guards = ['attribute_exists(pk)', '#status = :active'];
+  if (caller.role === 'reseller') {
+    values[':resellerId'] = caller.resellerId;
+    guards.push('resellerId = :resellerId');
+  }
+  const versionGuard = ifMatchCondition(ifMatch, values);
+  if (versionGuard) guards.push(versionGuard);
+  return guards;
 }
 
 /**
@@ -236,20 +263,10 @@ export async function patchCustomer(
  */
 export function guardedCustomerUpdate(ctx: ServiceContext, caller: Caller, ifMatch: IfMatch) {
   const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
-  const values: Record<string, unknown> = {
-    ':active': 'active',
-    ':one': 1,
-    ':now': ctx.now().toISOString(),
-  };
+  const values: Record<string, unknown> = { ':one': 1, ':now': ctx.now().toISOString() };
+  const guards = customerWriteGuards(caller, ifMatch, values);
   const sets = ['updatedAt = :now', '#version = #version + :one'];
   const changes: string[] = [];
-  const guards = ['attribute_exists(pk)', '#status = :active'];
-  if (caller.role === 'reseller') {
-    values[':resellerId'] = caller.resellerId;
-    guards.push('resellerId = :resellerId');
-  }
-  const versionGuard = ifMatchCondition(ifMatch, values);
-  if (versionGuard) guards.push(versionGuard);
   return {
     /** Sets an attribute, or a nested one given as a dotted path; every name is a placeholder. */
     set(path: string, value: unknown) {

@@ -143,6 +143,57 @@ const reservationRefused = (error: unknown) =>
   error instanceof TransactionCanceledException &&
   error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed';
 
+/** Hunt-group members that are not the owner's own extensions: its main office's. */
+const inheritedMembersOf = (item: StoredItem): number =>
+  (item.members ?? []).filter((member) => member.ownerId !== item.ownerId).length;
+
+/** Counts a hunt group in (+1) or out (-1) of each member extension, at the member's owner. */
+const memberUseUpdates = (ctx: ServiceContext, item: StoredItem, delta: 1 | -1) =>
+  (item.members ?? []).map((member) => ({
+    Update: {
+      TableName: ctx.db.tableName,
+      Key: pbxItemKey(member.ownerId, 'extension', member.number),
+      UpdateExpression: delta > 0 ? 'ADD usedBy :one' : 'ADD usedBy :minusOne',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: delta > 0 ? { ':one': 1 } : { ':minusOne': -1 },
+    },
+  }));
+
+/**
+ * One transaction: the new item, its number reserved in the group, and for a hunt
+ * group its members counted. A number the group already uses is 409 number_conflict.
+ */
+async function putNewItem(
+  ctx: ServiceContext,
+  customer: CustomerRecord,
+  kind: PbxKind,
+  item: StoredItem,
+): Promise<void> {
+  try {
+    await ctx.db.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: ctx.db.tableName,
+              Item: {
+                ...pbxItemKey(item.ownerId, kind, item.number),
+                entityType: entityTypes[kind],
+                ...item,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          ...numberWrites(ctx, customer, item.number, true, inheritedMembersOf(item)),
+          ...memberUseUpdates(ctx, item, 1),
+        ],
+      }),
+    );
+  } catch (error) {
+    throw reservationRefused(error) ? numberConflict([item.number]) : error;
+  }
+}
+
 export async function createExtension(
   ctx: ServiceContext,
   caller: Caller,
@@ -157,29 +208,8 @@ export async function createExtension(
       ownerId: customerId,
       accountNumber: input.accountNumber ?? null,
     };
-    try {
-      await ctx.db.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: ctx.db.tableName,
-                Item: {
-                  ...pbxItemKey(customerId, 'extension', input.number),
-                  entityType: entityTypes.extension,
-                  ...item,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            ...numberWrites(ctx, customer, input.number, true),
-          ],
-        }),
-      );
-      return present('extension', item, customerId);
-    } catch (error) {
-      throw reservationRefused(error) ? numberConflict([input.number]) : error;
-    }
+    await putNewItem(ctx, customer, 'extension', item);
+    return present('extension', item, customerId);
   });
 }
 
@@ -232,44 +262,8 @@ export async function createHuntGroup(
       strategy: input.strategy,
       members: members as { number: string; ownerId: string }[],
     };
-    try {
-      await ctx.db.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: ctx.db.tableName,
-                Item: {
-                  ...pbxItemKey(customerId, 'huntGroup', input.number),
-                  entityType: entityTypes.huntGroup,
-                  ...item,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            ...numberWrites(
-              ctx,
-              customer,
-              input.number,
-              true,
-              (item.members ?? []).filter((member) => member.ownerId !== customerId).length,
-            ),
-            ...(item.members ?? []).map((member) => ({
-              Update: {
-                TableName: ctx.db.tableName,
-                Key: pbxItemKey(member.ownerId, 'extension', member.number),
-                UpdateExpression: 'ADD usedBy :one',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':one': 1 },
-              },
-            })),
-          ],
-        }),
-      );
-      return present('huntGroup', item, customerId);
-    } catch (error) {
-      throw reservationRefused(error) ? numberConflict([input.number]) : error;
-    }
+    await putNewItem(ctx, customer, 'huntGroup', item);
+    return present('huntGroup', item, customerId);
   });
 }
 
@@ -330,22 +324,8 @@ export async function deletePbxItem(
               ExpressionAttributeValues: { ':zero': 0 },
             },
           },
-          ...numberWrites(
-            ctx,
-            customer,
-            number,
-            false,
-            -(item.members ?? []).filter((member) => member.ownerId !== customerId).length,
-          ),
-          ...(item.members ?? []).map((member) => ({
-            Update: {
-              TableName: ctx.db.tableName,
-              Key: pbxItemKey(member.ownerId, 'extension', member.number),
-              UpdateExpression: 'ADD usedBy :minusOne',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':minusOne': -1 },
-            },
-          })),
+          ...numberWrites(ctx, customer, number, false, -inheritedMembersOf(item)),
+          ...memberUseUpdates(ctx, item, -1),
         ],
       }),
     );

@@ -4,7 +4,6 @@ import { boundedAll } from '../concurrency.js';
 import { conditionFailure } from '../data/conditions.js';
 import {
   type CustomerRecord,
-  etagOfRecord,
   isMainOffice,
   mainOfficeOf,
   parseCustomerRecord,
@@ -15,14 +14,15 @@ import {
   entityTypes,
   terminationCascadeKey,
 } from '../data/keys.js';
-import { type IfMatch, ifMatchCondition } from '../data/versioning.js';
+import type { IfMatch } from '../data/versioning.js';
 import { retryOnWriteConflict } from '../data/write-conflicts.js';
 import { preconditionFailed } from '../errors.js';
 import type { Caller } from '../http/caller.js';
 import type { ServiceContext } from '../service-context.js';
 import {
+  customerWriteGuards,
   guardRefusal,
-  presentCustomer,
+  presentWritten,
   readCustomerRecord,
   type VersionedCustomer,
 } from './customers.js';
@@ -45,21 +45,13 @@ export async function terminateCustomer(
   id: string,
   ifMatch: IfMatch,
 ): Promise<VersionedCustomer> {
-  const now = ctx.now().toISOString();
   const values: Record<string, unknown> = {
-    ':active': 'active',
     ':terminated': 'terminated',
     ':terminatedBy': { reason: 'requested' },
-    ':now': now,
+    ':now': ctx.now().toISOString(),
     ':one': 1,
   };
-  const guards = ['attribute_exists(pk)', '#status = :active'];
-  if (caller.role === 'reseller') {
-    values[':resellerId'] = caller.resellerId;
-    guards.push('resellerId = :resellerId');
-  }
-  const versionGuard = ifMatchCondition(ifMatch, values);
-  if (versionGuard) guards.push(versionGuard);
+  const guards = customerWriteGuards(caller, ifMatch, values);
   return retryOnWriteConflict(async () => {
     try {
       const { Attributes } = await ctx.db.client.send(
@@ -77,24 +69,18 @@ export async function terminateCustomer(
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return present(ctx, parseCustomerRecord(Attributes ?? {}));
+      return presentWritten(ctx, parseCustomerRecord(Attributes ?? {}));
     } catch (error) {
       const failure = conditionFailure(error);
       if (!failure) throw error;
       const current = failure.item ? parseCustomerRecord(failure.item) : undefined;
       const refusal = guardRefusal(caller, id, current, { kind: 'absent' });
       // Already terminated: the second request changes nothing and says so with the same answer.
-      if (refusal?.code === 'customer_terminated' && current) return present(ctx, current);
+      if (refusal?.code === 'customer_terminated' && current) return presentWritten(ctx, current);
       if (refusal) throw refusal;
       throw preconditionFailed();
     }
   });
-}
-
-async function present(ctx: ServiceContext, record: CustomerRecord): Promise<VersionedCustomer> {
-  const mainOfficeId = mainOfficeOf(record);
-  const mainOffice = mainOfficeId ? await readCustomerRecord(ctx, mainOfficeId) : undefined;
-  return { customer: presentCustomer(record, mainOffice), etag: etagOfRecord(record) };
 }
 
 // The cascade -----------------------------------------------------------------
