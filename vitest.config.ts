@@ -9,7 +9,7 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
-          setupFiles: ['test/unit/setup.ts'],
+          setupFiles: ['test/unit/setup.ts', 'test/fixtures/error-code-guard.ts'],
           // Handlers read these at import, as in Lambda; the expected 500s need not flood the output.
           env: {
             TABLE_NAME: 'unit-table',
@@ -24,6 +24,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          setupFiles: ['test/fixtures/error-code-guard.ts'],
           // Each file starts its own engine and server; on two cores, two at a time.
           maxWorkers: 2,
           testTimeout: 60_000,

@@ -25,8 +25,9 @@ try {
       `DynamoDB    ${runtime.dynamodbEndpoint} (table ${runtime.tableName})`,
       `Admin token ${adminToken}`,
       '',
-      `Try: curl -s ${runtime.url}/customers -H "authorization: Bearer $TOKEN"`,
-      'Other roles: npm run token -- --role reseller --reseller-id r1',
+      `Try: export API=${runtime.url} TOKEN=${adminToken}`,
+      '     curl -s $API/customers -H "authorization: Bearer $TOKEN"',
+      'Other roles: npm run token -- --role reseller --reseller-id r1 (tokens carry iss local-runtime, aud additional-info-api)',
       'Ctrl-C stops everything.',
     ].join('\n'),
   );

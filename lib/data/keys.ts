@@ -12,9 +12,15 @@ export const entityTypes = {
   extension: 'extension',
   huntGroup: 'huntGroup',
   pbxRegistry: 'pbxRegistry',
+  lineCounter: 'lineCounter',
 } as const;
 
-export const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' }) as const;
+export type EntityType = (typeof entityTypes)[keyof typeof entityTypes];
+
+/** The partition of a customer and of everything stored beside it. */
+export const customerPartitionPrefix = 'CUSTOMER#';
+export const customerKey = (id: string) =>
+  ({ pk: `${customerPartitionPrefix}${id}`, sk: 'CUSTOMER' }) as const;
 
 export const idempotencyKey = (digest: string) =>
   ({ pk: `IDEMPOTENCY#${digest}`, sk: 'IDEMPOTENCY' }) as const;

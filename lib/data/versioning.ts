@@ -1,3 +1,5 @@
+import { type Condition, increment, notExists, oneOf, or } from './expressions.js';
+
 /**
  * Optimistic concurrency: every mutable item carries an integer `version`,
  * its ETag is that version in quotes, and If-Match becomes a write condition.
@@ -32,17 +34,19 @@ export function matchesIfMatch(ifMatch: IfMatch, etag: ETag): boolean {
 }
 
 /**
- * If-Match as a write condition on `#version` (the caller maps `#version` to
- * `version`); adds its values. Undefined when any version may be written over.
+ * Items that got their `version` after some of them had been written (phone lines, the
+ * system configuration) count an item without one as version 1, and so is the system
+ * configuration before its item exists. A condition naming version 1 therefore also
+ * accepts an item, or no item, without a version.
  */
-export function ifMatchCondition(
-  ifMatch: IfMatch,
-  values: Record<string, unknown>,
-): string | undefined {
-  if (ifMatch.kind !== 'versions') return undefined;
-  const placeholders = ifMatch.versions.map((version, index) => {
-    values[`:ifMatch${index}`] = version;
-    return `:ifMatch${index}`;
-  });
-  return `#version IN (${placeholders.join(', ')})`;
+export function versionIn(versions: readonly number[]): Condition {
+  const matches = oneOf('version', versions);
+  return versions.includes(1) ? or(matches, notExists('version')) : matches;
 }
+
+/** If-Match as a write condition on the version; undefined when any version may be written over. */
+export const ifMatchCondition = (ifMatch: IfMatch): Condition | undefined =>
+  ifMatch.kind === 'versions' ? versionIn(ifMatch.versions) : undefined;
+
+/** What every write of a versioned item sets: the next version, counting from 1 when there was none. */
+export const nextVersion = { version: increment(1, 1) };

@@ -1,13 +1,15 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { concurrentUpdate } from '../errors.js';
+import { WriteConflict } from './table.js';
 
 /**
  * A plain write that meets an item inside another request's transaction fails with
  * TransactionConflictException, which the SDK does not retry; neither does it retry a
- * transaction cancelled by a conflict or a failed condition. These are the outcomes a
- * fresh attempt can change.
+ * transaction cancelled by a conflict or a failed condition (`WriteConflict` from
+ * lib/data/table.ts). These are the outcomes a fresh attempt can change.
  */
 export function isWriteConflict(error: unknown): boolean {
+  if (error instanceof WriteConflict) return true;
   if ((error as { name?: string } | null)?.name === 'TransactionConflictException') return true;
   if (error instanceof TransactionCanceledException) {
     const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');

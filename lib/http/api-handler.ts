@@ -1,32 +1,26 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy, { type MiddlewareObj } from '@middy/core';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { type IfMatch, parseIfMatch } from '../data/versioning.js';
+import type { Caller } from '../domain/access.js';
 import { AppError } from '../errors.js';
 import { logger } from '../observability/logger.js';
-import { type Caller, callerFromClaims, requireRole } from './caller.js';
+import { type ServiceContext, sharedServiceContext } from '../service-context.js';
+import type { ApiEvent, ApiMiddleware, ApiResult } from './api-types.js';
+import { callerFromClaims, requireRole } from './caller.js';
 import { idempotency } from './idempotency.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
 import { parseRequestParts, type ValidatedParts } from './request-parsing.js';
-import type { RouteDefinition } from './route.js';
+import { declaredErrorCodes, type RouteDefinition } from './route.js';
 
-export type ApiResult = APIGatewayProxyStructuredResultV2;
-
-/** The API Gateway event, plus what the middlewares learned about it. */
-export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer & {
-  caller?: Caller;
-  validated?: ValidatedParts;
-};
+export type { ApiEvent, ApiResult } from './api-types.js';
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 /** What a handler receives: a known caller and input that already passed its schemas. */
 export interface ApiRequest<R extends RouteDefinition> {
+  readonly ctx: ServiceContext;
   readonly caller: R['auth'] extends 'public' ? undefined : Caller;
   readonly params: Parsed<R['params']>;
   readonly query: Parsed<R['query']>;
@@ -39,8 +33,6 @@ export interface ApiResponse {
   readonly body?: unknown;
   readonly headers?: Readonly<Record<string, string>>;
 }
-
-type ApiMiddleware = MiddlewareObj<ApiEvent, ApiResult, Error, Context>;
 
 /** Claims first (401), then the role (403): SPEC §1's check order. */
 const authenticate = (route: RouteDefinition): ApiMiddleware => ({
@@ -59,10 +51,23 @@ const validate = (route: RouteDefinition): ApiMiddleware => ({
   },
 });
 
+/**
+ * Codes a route answered without declaring them; the test suites fail on any
+ * (test/support/undeclared-codes.ts), so a route's list in the OpenAPI document is complete.
+ */
+export const undeclaredErrorCodes: { operationId: string; code: string }[] = [];
+
 /** The last `.use()`, so its onError runs first: every error becomes problem+json. */
-const problemResponder = (): ApiMiddleware => ({
+const problemResponder = (route: RouteDefinition): ApiMiddleware => ({
   onError: (request) => {
     if (request.error instanceof AppError && request.error.status < 500) {
+      if (!declaredErrorCodes(route).has(request.error.code)) {
+        undeclaredErrorCodes.push({ operationId: route.operationId, code: request.error.code });
+        logger.error('A route answered an error code it does not declare', {
+          operationId: route.operationId,
+          code: request.error.code,
+        });
+      }
       request.response = problemResponse(request.error);
       return;
     }
@@ -88,17 +93,19 @@ export function jsonResponse(response: ApiResponse): ApiResult {
 export function apiHandler<const R extends RouteDefinition>(
   route: R,
   handle: (request: ApiRequest<R>) => Promise<ApiResponse>,
+  context: () => ServiceContext = sharedServiceContext,
 ) {
   return middy<ApiEvent, ApiResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext.requestId) })
     .use(authenticate(route))
     .use(validate(route))
-    .use(route.idempotent ? [idempotency()] : [])
-    .use(problemResponder())
+    .use(route.idempotent ? [idempotency(context)] : [])
+    .use(problemResponder(route))
     .handler(async (event) => {
       const parts = event.validated as ValidatedParts;
       const response = await handle({
+        ctx: context(),
         caller: event.caller,
         params: parts.params,
         query: parts.query,

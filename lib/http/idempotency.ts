@@ -1,15 +1,13 @@
-import type { MiddlewareObj } from '@middy/core';
-import type { Context } from 'aws-lambda';
 import {
   beginIdempotentRequest,
   completeIdempotentRequest,
   digestOf,
   releaseIdempotentRequest,
-} from '../data/idempotency-store.js';
+} from '../data/idempotency-record.js';
 import type { idempotencyKey } from '../data/keys.js';
 import { logger } from '../observability/logger.js';
-import { type ServiceContext, sharedServiceContext } from '../service-context.js';
-import type { ApiEvent, ApiResult } from './api-handler.js';
+import type { ServiceContext } from '../service-context.js';
+import type { ApiEvent, ApiMiddleware } from './api-types.js';
 import { callerScopeKey } from './caller.js';
 
 /** JSON with sorted keys: the same body in another key order or spacing is the same request. */
@@ -31,9 +29,7 @@ const defaultLeaseMillis = 30_000;
  * `idempotent: true` (see api-handler.ts). It runs after validation, so a 400 never claims a key.
  * Only a 2xx answer is remembered; any failure releases the key and writes nothing.
  */
-export function idempotency(
-  context: () => ServiceContext = sharedServiceContext,
-): MiddlewareObj<ApiEvent, ApiResult, Error, Context> {
+export function idempotency(context: () => ServiceContext): ApiMiddleware {
   const claimed = new WeakMap<ApiEvent, ReturnType<typeof idempotencyKey>>();
   return {
     before: async ({ event, context: lambdaContext }) => {

@@ -1,8 +1,9 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
+import { type ErrorCode, errorCatalog } from '../errors.js';
 import { problemSchema } from '../schemas/common.js';
 import { problemContentType } from './problem.js';
-import type { RouteDefinition } from './route.js';
+import { declaredErrorCodes, type RouteDefinition } from './route.js';
 import { routeList } from './routes.js';
 
 const headerDocs = {
@@ -13,58 +14,23 @@ const headerDocs = {
   Location: { description: 'URL of the created resource', schema: { type: 'string' } },
 } as const;
 
-const problem = (description: string) => ({
-  description,
-  content: { [problemContentType]: { schema: problemSchema } },
-});
-
-/** The generic answers every route may give, by SPEC §1's check order. */
+/** The problem answers of a route, grouped by status: each code's status comes from the catalog. */
 function errorResponses(route: RouteDefinition) {
-  const errors: Record<number, ReturnType<typeof problem>> = {};
-  if (route.auth !== 'public') {
-    errors[401] = problem('unauthorized: no valid bearer token');
-    errors[403] = problem('forbidden: the caller’s role may not use this route');
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of declaredErrorCodes(route)) {
+    const { status } = errorCatalog[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  if (route.params || route.query || route.body) errors[400] = problem('validation_failed');
-  if (route.body) errors[413] = problem('payload_too_large: body over 256 KiB');
-  if (route.params) errors[404] = problem('not_found: absent or outside the caller’s scope');
-  if (route.idempotent) {
-    errors[409] = problem('request_in_progress: the same Idempotency-Key is in flight');
-    errors[422] = problem('idempotency_key_reused: the same key with another body');
-  }
-  if (route.conditional) errors[412] = problem('precondition_failed: stale If-Match');
-  for (const code of route.errorCodes ?? []) {
-    const status = knownCodeStatus[code];
-    if (status) {
-      const existing = errors[status]?.description;
-      errors[status] = problem(existing ? `${existing}; ${code}` : code);
-    }
-  }
-  return errors;
+  return Object.fromEntries(
+    [...byStatus].map(([status, codes]) => [
+      status,
+      {
+        description: codes.join('; '),
+        content: { [problemContentType]: { schema: problemSchema } },
+      },
+    ]),
+  );
 }
-
-/** The status of each rule's error code, for the routes that name them. */
-const knownCodeStatus: Record<string, number> = {
-  customer_terminated: 409,
-  precondition_failed: 412,
-  did_batch_required: 422,
-  did_batch_not_found: 404,
-  hierarchy_not_allowed: 422,
-  main_office_required: 422,
-  main_office_not_found: 404,
-  main_office_not_main: 422,
-  main_office_self: 422,
-  reseller_mismatch: 422,
-  currency_mismatch: 422,
-  office_has_branches: 409,
-  invoicing_set_on_main: 422,
-  concurrent_update: 409,
-  number_taken: 409,
-  number_conflict: 409,
-  inherited_item: 409,
-  extension_in_use: 409,
-  unknown_member: 422,
-};
 
 /** Builds the OpenAPI 3.1 document from the routes table and the schemas that validate requests. */
 export function openApiDocument() {
@@ -124,6 +90,21 @@ export function openApiDocument() {
       version: '1.0.0',
       description:
         'The Additional info panel of a telecom billing customer: DID auto-provisioning, the hierarchy of offices and alias authentication defaults. Errors are application/problem+json with a stable `code`.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    servers: [
+      {
+        url: 'http://127.0.0.1:3000',
+        description: 'The local runtime (npm start; PORT changes the port)',
+      },
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'A deployed stage (cdk deploy prints its URL)',
+        variables: {
+          apiId: { default: 'api-id', description: 'The HTTP API id' },
+          region: { default: 'us-east-1', description: 'The AWS region' },
+        },
+      },
+    ],
   });
 }

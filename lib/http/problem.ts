@@ -24,10 +24,5 @@ export function problemResponse(error: AppError): APIGatewayProxyStructuredResul
 /** A server fault: nothing about it leaves the process; the log has the stack. */
 export const internalErrorResponse = (): APIGatewayProxyStructuredResultV2 =>
   problemResponse(
-    new AppError(
-      500,
-      'internal_error',
-      'Internal error',
-      'The request could not be completed; it is safe to retry.',
-    ),
+    new AppError('internal_error', 'The request could not be completed; it is safe to retry.'),
   );

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { Role } from './caller.js';
+import type { Role } from '../domain/access.js';
+import type { ErrorCode } from '../errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -35,9 +36,29 @@ export interface RouteDefinition {
   /** The route honours If-Match (SPEC §1). */
   readonly conditional?: boolean;
   readonly responses: Readonly<Record<number, RouteResponse>>;
-  /** Error codes the route may answer, beyond the generic ones; documented in OpenAPI. */
-  readonly errorCodes?: readonly string[];
+  /**
+   * Codes the route's rules may answer, beyond the generic ones its flags imply
+   * (`genericErrorCodes`); documented in OpenAPI with their catalog status. A route
+   * answering a code outside this list is a contract breach the tests catch.
+   */
+  readonly errorCodes?: readonly ErrorCode[];
 }
 
 /** Keeps the literal types of a route so handlers get typed input. */
 export const defineRoute = <const R extends RouteDefinition>(route: R): R => route;
+
+/** The codes any route may answer by SPEC §1's check order, from what its row declares. */
+export function genericErrorCodes(route: RouteDefinition): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (route.auth !== 'public') codes.push('unauthorized', 'forbidden');
+  if (route.params || route.query || route.body) codes.push('validation_failed');
+  if (route.body) codes.push('payload_too_large');
+  if (route.params) codes.push('not_found');
+  if (route.idempotent) codes.push('request_in_progress', 'idempotency_key_reused');
+  if (route.conditional) codes.push('precondition_failed');
+  return codes;
+}
+
+/** Every code the route may answer: the generic ones and its rules'. */
+export const declaredErrorCodes = (route: RouteDefinition): ReadonlySet<ErrorCode> =>
+  new Set([...genericErrorCodes(route), ...(route.errorCodes ?? [])]);

@@ -1,11 +1,16 @@
 import * as z from 'zod';
 
-/** Server-generated ids are ULIDs; anything else cannot name a resource. */
+/**
+ * Ids are server-generated and opaque (SPEC §1): callers cannot know their shape, so
+ * any value that could be an id is accepted and a missing one is 404. Only a value no
+ * id could ever be (empty, over 255 characters, not URL-safe) is 400.
+ */
+export const idPattern = /^[A-Za-z0-9._~-]{1,255}$/;
 export const idSchema = z
   .string()
-  .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be an id issued by this API')
+  .regex(idPattern, 'must be 1 to 255 URL-safe characters (letters, digits, . _ ~ -)')
   .meta({
-    description: 'Server-generated opaque id (ULID)',
+    description: 'Server-generated opaque id',
     example: '01JDQ7ZK3M8V4T2W6X9Y0A1B2C',
   });
 

@@ -1,10 +1,10 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { parseCustomerRecord } from '../data/customer-records.js';
+import { parseCascadeJob } from '../data/cascade-job.js';
+import { parseCustomerRecord } from '../data/customer.js';
 import { entityTypes } from '../data/keys.js';
-import { continueCascade, onCustomerTerminated, parseCascadeJob } from '../domain/termination.js';
-import { terminationEffects } from '../domain/termination-effects.js';
+import { newItemOf } from '../data/stream-images.js';
+import { continueCascade, onCustomerTerminated } from '../domain/termination/cascade.js';
+import { terminationEffects } from '../domain/termination/effects.js';
 import type { ServiceContext } from '../service-context.js';
 import { defineStreamConsumer } from './consumer-definition.js';
 
@@ -46,9 +46,8 @@ export async function handleTerminationRecord(
   ctx: ServiceContext,
   record: DynamoDBRecord,
 ): Promise<void> {
-  const newImage = record.dynamodb?.NewImage;
-  if (!newImage) return;
-  const item = unmarshall(newImage as Record<string, AttributeValue>);
+  const item = newItemOf(record);
+  if (!item) return;
   if (item.entityType === entityTypes.customer)
     return onCustomerTerminated(ctx, parseCustomerRecord(item), terminationEffects);
   if (item.entityType === entityTypes.terminationCascade)

@@ -1,7 +1,7 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { sharedDb } from '../../lib/data/client.js';
 import { customerKey } from '../../lib/data/keys.js';
-import { cascadeLimits } from '../../lib/domain/termination.js';
+import { cascadeLimits } from '../../lib/domain/termination/cascade.js';
 import { seedHierarchy } from '../fixtures/seed.js';
 import { printTable, ratio } from './report.js';
 import type { BenchRuntime } from './support.js';

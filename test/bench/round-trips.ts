@@ -43,6 +43,9 @@ export async function benchRoundTrips(bench: BenchRuntime) {
         { 'idempotency-key': 'bench-1' },
       ),
     ),
+    await measure('POST /customers/{id}/terminate', 1, () =>
+      bench.call('POST', `/customers/${id}/terminate`),
+    ),
   ];
   printTable('DynamoDB round trips per customer operation (sequential vs minimum)', rows);
   return rows;

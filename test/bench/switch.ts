@@ -33,11 +33,60 @@ async function rawGetItemRate(
 }
 
 /**
+ * Round trips of the line registrations, against their minimum: an account in one
+ * transaction (two when an admin registers one for a reseller's customer, whose
+ * reseller the line copies), an alias in three (the account's line and the system
+ * configuration, then its customer, then the transaction).
+ */
+async function benchRegistrations(bench: BenchRuntime) {
+  const counter = countRoundTrips(sharedDb().client);
+  const resellerToken = await signLocalToken(bench.jwtSecret, {
+    role: 'reseller',
+    resellerId: 'bench-r1',
+  });
+  const asReseller = { authorization: `Bearer ${resellerToken}` };
+  const unowned = await bench.call('POST', '/customers', {
+    name: 'Lines',
+    businessModel: 'universal',
+    currency: 'EUR',
+  });
+  const owned = await bench.call(
+    'POST',
+    '/customers',
+    { name: 'Reseller lines', businessModel: 'universal', currency: 'EUR' },
+    asReseller,
+  );
+  const accountsOf = (id: string) => `/customers/${id}/accounts`;
+  const rows = [
+    await measureRoundTrips(counter, 'POST /customers/{id}/accounts (admin, no reseller)', 1, () =>
+      bench.call('POST', accountsOf(unowned.json.id), { number: '+4930998000001' }),
+    ),
+    await measureRoundTrips(counter, 'POST /customers/{id}/accounts (reseller, own)', 1, () =>
+      bench.call('POST', accountsOf(owned.json.id), { number: '+4930998000002' }, asReseller),
+    ),
+    await measureRoundTrips(
+      counter,
+      'POST /customers/{id}/accounts (admin, reseller’s customer)',
+      2,
+      () => bench.call('POST', accountsOf(owned.json.id), { number: '+4930998000003' }),
+    ),
+    await measureRoundTrips(counter, 'POST /accounts/{number}/aliases', 3, () =>
+      bench.call('POST', `/accounts/${encodeURIComponent('+4930998000001')}/aliases`, {
+        number: '+4930998000004',
+      }),
+    ),
+  ];
+  printTable('DynamoDB round trips per line registration (sequential vs minimum)', rows);
+  return rows;
+}
+
+/**
  * The switch-facing calls: round trips per call against the minimum (1), and POST
  * /sip/authorize throughput through the local server against raw GetItem on the same
- * engine at the same concurrency.
+ * engine at the same concurrency. The line registrations' round trips first.
  */
 export async function benchSwitch(bench: BenchRuntime) {
+  const registrations = await benchRegistrations(bench);
   const customer = await bench.call('POST', '/customers', {
     name: 'Switch',
     businessModel: 'universal',
@@ -88,5 +137,5 @@ export async function benchSwitch(bench: BenchRuntime) {
     ratio: ratio(http.requests.average, raw).toFixed(2),
   };
   printTable('POST /sip/authorize throughput vs raw GetItem on the same engine', [row]);
-  return { rows, throughput: row };
+  return { registrations, rows, throughput: row };
 }

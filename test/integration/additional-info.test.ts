@@ -20,6 +20,10 @@ afterAll(() => api?.stop());
 
 const unknownId = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
 
+const linkTo = (mainOfficeId: string) => ({
+  officeHierarchy: { enabled: true, office: 'branch', mainOfficeId },
+});
+
 /** Runs a patch that must be refused, and checks that the panel and its ETag did not move. */
 async function expectRefused(
   token: string,
@@ -134,13 +138,43 @@ describe('reading and merging the panel', () => {
     );
     await expectRefused(admin, id, { colour: 'red' }, 400, 'validation_failed');
     await expectRefused(admin, id, { aliasAuthDefault: 'sometimes' }, 400, 'validation_failed');
+  });
+
+  it('answers an id of any shape that names nothing with its rule’s 404', async () => {
+    const { id } = await createCustomer(api, admin);
+    await expectRefused(admin, id, linkTo('not-a-ulid'), 404, 'main_office_not_found');
     await expectRefused(
       admin,
       id,
-      { officeHierarchy: { mainOfficeId: 'nope' } },
-      400,
-      'validation_failed',
+      { didAutoProvisioning: { enabled: true, batchId: 'x' } },
+      404,
+      'did_batch_not_found',
     );
+    const panel = await api.request('GET', '/customers/not-a-ulid/additional-info', {
+      token: admin,
+    });
+    expect(panel).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  it('refuses with 400 a value no id could ever be', async () => {
+    const { id } = await createCustomer(api, admin);
+    for (const impossible of ['x'.repeat(300), 'has space', 'a/b', '']) {
+      const answer = await expectRefused(admin, id, linkTo(impossible), 400, 'validation_failed');
+      expect(answer.body.errors).toEqual([
+        { path: 'body.officeHierarchy.mainOfficeId', message: expect.any(String) },
+      ]);
+      await expectRefused(
+        admin,
+        id,
+        { didAutoProvisioning: { enabled: true, batchId: impossible } },
+        400,
+        'validation_failed',
+      );
+    }
+    const panel = await api.request('GET', `/customers/${'x'.repeat(300)}/additional-info`, {
+      token: admin,
+    });
+    expect(panel).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
   });
 });
 

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedDb } from '../../lib/data/client.js';
+import { customerKey } from '../../lib/data/keys.js';
 import {
   createCustomer,
   createMainOffice,
@@ -8,6 +10,7 @@ import {
   readPanel,
 } from './support/customers.js';
 import { hierarchyViolations } from './support/hierarchy-invariants.js';
+import { beforeFirstSend } from './support/interleave.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
 
 let api: TestApi;
@@ -121,5 +124,91 @@ describe('the hierarchy’s invariants under concurrent requests', () => {
       }),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('a main office that changes between a request’s read and its write', () => {
+  /** The panel's transaction that counts a branch in or out at this main office. */
+  const countsBranchAt = (mainOfficeId: string) => (command: string, input: Record<string, any>) =>
+    command === 'TransactWriteItemsCommand' &&
+    (input.TransactItems ?? []).some(
+      (item: Record<string, any>) =>
+        (item.Update?.Key?.pk?.S ?? item.Update?.Key?.pk) === customerKey(mainOfficeId).pk &&
+        (item.Update?.Key?.sk?.S ?? item.Update?.Key?.sk) === customerKey(mainOfficeId).sk,
+    );
+
+  /** Sends `request` while `change` lands just before its transaction reaches the engine. */
+  async function withChangeBeforeWrite<T>(
+    mainOfficeId: string,
+    change: () => Promise<{ status: number }>,
+    request: () => Promise<T>,
+  ): Promise<T> {
+    let changed: { status: number } | undefined;
+    const remove = beforeFirstSend(sharedDb().client, countsBranchAt(mainOfficeId), async () => {
+      changed = await change();
+    });
+    try {
+      return await request();
+    } finally {
+      remove();
+      expect(changed?.status, 'the change ran between the read and the write').toBe(200);
+    }
+  }
+
+  const terminate = (id: string) =>
+    api.request('POST', `/customers/${id}/terminate`, { token: admin });
+
+  it('refuses a link to an HQ terminated after it was read, leaving no branch under it', async () => {
+    const hq = await createMainOffice(api, admin);
+    const candidate = await createCustomer(api, admin);
+
+    const answer = await withChangeBeforeWrite(
+      hq.id,
+      () => terminate(hq.id),
+      () => linkBranch(api, admin, candidate.id, hq.id),
+    );
+
+    expect(answer).toMatchObject({ status: 409, body: { code: 'customer_terminated' } });
+    const { panel } = await readPanel(api, admin, candidate.id);
+    expect(panel.officeHierarchy).toMatchObject({ enabled: false, mainOfficeId: null });
+    expect((await readPanel(api, admin, hq.id)).panel.officeHierarchy.branchCount).toBe(0);
+    await api.runtime.streamsIdle();
+    expect(await hierarchyViolations(api.runtime)).toEqual([]);
+  });
+
+  it('refuses a link to an HQ demoted after it was read with 422 main_office_not_main', async () => {
+    const hq = await createMainOffice(api, admin);
+    const candidate = await createCustomer(api, admin);
+
+    const answer = await withChangeBeforeWrite(
+      hq.id,
+      () => patchPanel(api, admin, hq.id, { officeHierarchy: { enabled: false } }),
+      () => linkBranch(api, admin, candidate.id, hq.id),
+    );
+
+    expect(answer).toMatchObject({ status: 422, body: { code: 'main_office_not_main' } });
+    expect((await readPanel(api, admin, candidate.id)).panel.officeHierarchy.enabled).toBe(false);
+    expect(await hierarchyViolations(api.runtime)).toEqual([]);
+  });
+
+  it('keeps a branch from leaving an HQ terminated after it was read, so the cascade reaches it', async () => {
+    const hq = await createMainOffice(api, admin);
+    const branch = await createCustomer(api, admin);
+    expect((await linkBranch(api, admin, branch.id, hq.id)).status).toBe(200);
+
+    const answer = await withChangeBeforeWrite(
+      hq.id,
+      () => terminate(hq.id),
+      () => patchPanel(api, admin, branch.id, { officeHierarchy: { enabled: false } }),
+    );
+
+    expect(answer).toMatchObject({ status: 409, body: { code: 'customer_terminated' } });
+    await api.runtime.streamsIdle();
+    const after = await api.request('GET', `/customers/${branch.id}`, { token: admin });
+    expect(after.body).toMatchObject({
+      status: 'terminated',
+      terminatedBy: { reason: 'main_office_terminated', mainOfficeId: hq.id },
+    });
+    expect(await hierarchyViolations(api.runtime)).toEqual([]);
   });
 });

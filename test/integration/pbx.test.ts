@@ -2,8 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pbxRegistryKey } from '../../lib/data/keys.js';
+import { sharedDb } from '../../lib/data/client.js';
+import { pbxItemKey, pbxRegistryKey } from '../../lib/data/keys.js';
 import { createCustomer, createMainOffice, linkBranch, patchPanel } from './support/customers.js';
+import { injectFaults } from './support/faults.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
 
 let api: TestApi;
@@ -106,6 +108,88 @@ describe('extensions and hunt groups shared through the hierarchy (SPEC §6)', (
     for (const answer of answers.filter((answer) => answer.status !== 201)) {
       expect(answer).toMatchObject({ status: 409, body: { code: 'number_conflict' } });
     }
+  });
+
+  it('refuses a number a link brought into a group whose HQ had none of its own', async () => {
+    const hq = await createMainOffice(api, admin);
+    const branch = await createCustomer(api, admin);
+    expect((await addExtension(branch.id, '780')).status).toBe(201);
+    // The link writes the HQ's registry first: it holds the branch's numbers only.
+    expect((await linkBranch(api, admin, branch.id, hq.id)).status).toBe(200);
+    expect(await addExtension(hq.id, '780')).toMatchObject({
+      status: 409,
+      body: { code: 'number_conflict', errors: [{ path: 'numbers.780' }] },
+    });
+  });
+
+  /** Runs `change` once the request has read, just before its transaction touches `key`. */
+  const beforeTransactionOn = (key: { pk: string; sk: string }, change: () => Promise<unknown>) =>
+    injectFaults(sharedDb().client, {
+      applies: (command, input) =>
+        command === 'TransactWriteItemsCommand' &&
+        (input.TransactItems ?? []).some((transactItem: Record<string, any>) => {
+          const operation = Object.values(transactItem)[0] as Record<string, any>;
+          const target = operation.Key ?? operation.Item;
+          return target?.pk?.S === key.pk && target?.sk?.S === key.sk;
+        }),
+      before: change,
+    });
+
+  it('refuses to delete an extension a hunt group took after the delete read it', async () => {
+    const customer = await createCustomer(api, admin);
+    await addExtension(customer.id, '801');
+    let created: Awaited<ReturnType<typeof addHuntGroup>> | undefined;
+    const remove = beforeTransactionOn(pbxItemKey(customer.id, 'extension', '801'), async () => {
+      created = await addHuntGroup(customer.id, '802', ['801']);
+    });
+    try {
+      const deleted = await api.request('DELETE', `/customers/${customer.id}/extensions/801`, {
+        token: admin,
+      });
+      expect(created?.status).toBe(201);
+      expect(deleted).toMatchObject({ status: 409, body: { code: 'extension_in_use' } });
+    } finally {
+      remove();
+    }
+    expect((await list(customer.id)).map((item) => item.number)).toEqual(['801']);
+  });
+
+  it('refuses a hunt group whose member was deleted after it looked the members up', async () => {
+    const customer = await createCustomer(api, admin);
+    await addExtension(customer.id, '811');
+    let deleted: Awaited<ReturnType<typeof api.request>> | undefined;
+    const remove = beforeTransactionOn(pbxItemKey(customer.id, 'huntGroup', '812'), async () => {
+      deleted = await api.request('DELETE', `/customers/${customer.id}/extensions/811`, {
+        token: admin,
+      });
+    });
+    try {
+      const created = await addHuntGroup(customer.id, '812', ['811']);
+      expect(deleted?.status).toBe(204);
+      expect(created).toMatchObject({ status: 422, body: { code: 'unknown_member' } });
+    } finally {
+      remove();
+    }
+    expect(await list(customer.id)).toEqual([]);
+    expect(await list(customer.id, 'hunt-groups')).toEqual([]);
+  });
+
+  it('plans a creation again for the group its customer joined after the creation read it', async () => {
+    const hq = await createMainOffice(api, admin);
+    await addExtension(hq.id, '821');
+    const candidate = await createCustomer(api, admin);
+    const remove = beforeTransactionOn(pbxItemKey(candidate.id, 'extension', '821'), () =>
+      linkBranch(api, admin, candidate.id, hq.id),
+    );
+    try {
+      expect(await addExtension(candidate.id, '821')).toMatchObject({
+        status: 409,
+        body: { code: 'number_conflict' },
+      });
+    } finally {
+      remove();
+    }
+    expect((await list(candidate.id)).map((item) => item.inheritedFrom)).toEqual([hq.id]);
   });
 
   it('deletes only own items: inherited is 409, unknown 404, an extension in a hunt group 409', async () => {

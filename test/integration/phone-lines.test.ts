@@ -1,6 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedDb } from '../../lib/data/client.js';
+import { phoneLineKey, systemConfigKey } from '../../lib/data/keys.js';
+import { countRoundTrips } from '../bench/support.js';
 import { createCustomer, createMainOffice, linkBranch, patchPanel } from './support/customers.js';
-import { startTestApi, type TestApi } from './support/local-api.js';
+import { type ApiAnswer, startTestApi, type TestApi } from './support/local-api.js';
 
 let api: TestApi;
 let admin: string;
@@ -92,29 +101,48 @@ describe('accounts and aliases', () => {
     }
   });
 
-  it('gives exactly one of many racing requests a contested number', async () => {
+  it('gives exactly one of many racing requests a contested number, as account or alias across customers', async () => {
     const customers = await Promise.all(
       Array.from({ length: 4 }, () => createCustomer(api, admin)),
     );
     const accounts = await Promise.all(customers.map((customer) => account(customer.id)));
     const contested = freshNumber();
-    const answers = await Promise.all([
-      ...customers.map((customer) =>
-        api.request('POST', `/customers/${customer.id}/accounts`, {
-          token: admin,
-          body: { number: contested },
-        }),
+    const attempts = [
+      ...customers.map((customer) => ({ customerId: customer.id, aliasOf: null })),
+      ...accounts.map((number, at) => ({ customerId: customers[at]?.id, aliasOf: number })),
+    ];
+    const answers = await Promise.all(
+      attempts.map(({ customerId, aliasOf }) =>
+        aliasOf
+          ? api.request('POST', `/accounts/${encodeURIComponent(aliasOf)}/aliases`, {
+              token: admin,
+              body: { number: contested },
+            })
+          : api.request('POST', `/customers/${customerId}/accounts`, {
+              token: admin,
+              body: { number: contested },
+            }),
       ),
-      ...accounts.map((number) =>
-        api.request('POST', `/accounts/${encodeURIComponent(number)}/aliases`, {
-          token: admin,
-          body: { number: contested },
-        }),
-      ),
-    ]);
-    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    );
+    const winners = attempts.filter((_, at) => answers[at]?.status === 201);
+    expect(winners).toHaveLength(1);
     for (const answer of answers.filter((answer) => answer.status !== 201)) {
       expect(answer).toMatchObject({ status: 409, body: { code: 'number_taken' } });
+    }
+    // The number is the winner's line, and only the winner's.
+    const [winner] = winners;
+    expect((await authorize(contested)).body).toMatchObject({
+      allowed: true,
+      aliasOf: winner?.aliasOf,
+    });
+    for (const customer of customers) {
+      const listed = await api.request('GET', `/customers/${customer.id}/accounts`, {
+        token: admin,
+      });
+      const ownsIt = winner?.aliasOf === null && winner.customerId === customer.id;
+      expect(listed.body.items.some((item: { number: string }) => item.number === contested)).toBe(
+        ownsIt,
+      );
     }
   });
 
@@ -331,5 +359,204 @@ describe('the switch-facing calls', () => {
       aliasOf: branchLine,
     });
     expect((await routing(branchLine)).body.code).toBe('customer_terminated');
+  });
+});
+
+describe('round trips, and the reseller a line copies', () => {
+  /** One request, with the DynamoDB requests its handler sent and how many were sequential. */
+  async function measured(act: () => Promise<ApiAnswer>) {
+    // The client the handlers use exists once the runtime runs.
+    const counter = countRoundTrips(sharedDb().client);
+    await api.runtime.streamsIdle();
+    counter.reset();
+    const answer = await act();
+    return { answer, sequential: counter.sequential, commands: counter.commands };
+  }
+
+  const createAccountAs = (token: string, customerId: string, number: string) =>
+    measured(() =>
+      api.request('POST', `/customers/${customerId}/accounts`, { token, body: { number } }),
+    );
+
+  it('creates an account in one round trip, two when an admin creates one for a reseller’s customer, the line copying the customer’s reseller', async () => {
+    const reseller = await api.tokens.reseller('trips-r1');
+    const otherReseller = await api.tokens.reseller('trips-r2');
+    const unowned = await createCustomer(api, admin);
+    const owned = await createCustomer(api, reseller);
+
+    const byAdmin = await createAccountAs(admin, unowned.id, freshNumber());
+    expect(byAdmin).toMatchObject({
+      answer: { status: 201 },
+      sequential: 1,
+      commands: ['TransactWriteItems'],
+    });
+    const byReseller = await createAccountAs(reseller, owned.id, freshNumber());
+    expect(byReseller).toMatchObject({
+      answer: { status: 201 },
+      sequential: 1,
+      commands: ['TransactWriteItems'],
+    });
+    const adminsLine = freshNumber();
+    const byAdminForReseller = await createAccountAs(admin, owned.id, adminsLine);
+    expect(byAdminForReseller).toMatchObject({
+      answer: { status: 201 },
+      sequential: 2,
+      commands: ['TransactWriteItems', 'TransactWriteItems'],
+    });
+
+    // Reads of the line alone check scope with the reseller it copied.
+    const aliasesOf = (number: string, token: string) =>
+      api.request('GET', `/accounts/${encodeURIComponent(number)}/aliases`, { token });
+    expect((await aliasesOf(adminsLine, reseller)).status).toBe(200);
+    expect((await alias(adminsLine, 'enabled', reseller)).authentication).toBe('enabled');
+    expect((await aliasesOf(adminsLine, otherReseller)).status).toBe(404);
+    const unownedLine = byAdmin.answer.body.number;
+    expect((await aliasesOf(unownedLine, reseller)).status).toBe(404);
+    expect((await aliasesOf(unownedLine, admin)).status).toBe(200);
+  });
+
+  it('refuses in the one transaction: an absent or another reseller’s customer 404, a terminated one 409', async () => {
+    const owned = await createCustomer(api, await api.tokens.reseller('trips-r3'));
+    const intruder = await api.tokens.reseller('trips-r4');
+    const refused = await createAccountAs(intruder, owned.id, freshNumber());
+    expect(refused).toMatchObject({ answer: { status: 404 }, sequential: 1 });
+    const absent = await createAccountAs(admin, '01JDQ7ZK3M8V4T2W6X9Y0ABSNT', freshNumber());
+    expect(absent).toMatchObject({ answer: { status: 404 }, sequential: 1 });
+    await api.request('POST', `/customers/${owned.id}/terminate`, { token: admin });
+    const late = await createAccountAs(admin, owned.id, freshNumber());
+    expect(late.answer).toMatchObject({ status: 409, body: { code: 'customer_terminated' } });
+  });
+
+  it('creates an alias in three sequential round trips', async () => {
+    const { id } = await createCustomer(api, admin);
+    const line = await account(id);
+    const created = await measured(() =>
+      api.request('POST', `/accounts/${encodeURIComponent(line)}/aliases`, {
+        token: admin,
+        body: { number: freshNumber() },
+      }),
+    );
+    expect(created).toMatchObject({
+      answer: { status: 201 },
+      sequential: 3,
+      commands: ['GetItem', 'GetItem', 'GetItem', 'TransactWriteItems'],
+    });
+  });
+});
+
+describe('versions: ETag and If-Match', () => {
+  const aliasPath = (number: string) => `/aliases/${encodeURIComponent(number)}`;
+  const patchAliasWith = (number: string, authentication: string, ifMatch?: string) =>
+    api.request('PATCH', aliasPath(number), {
+      token: admin,
+      body: { authentication },
+      headers: ifMatch === undefined ? {} : { 'if-match': ifMatch },
+    });
+  const patchConfigWith = (aliasAuthentication: string, ifMatch?: string) =>
+    api.request('PATCH', '/system/config', {
+      token: admin,
+      body: { aliasAuthentication },
+      headers: ifMatch === undefined ? {} : { 'if-match': ifMatch },
+    });
+
+  /** Writes the table directly, as a deployment of before versions left it. */
+  async function rawUpdate(input: Omit<UpdateCommandInput, 'TableName'>) {
+    const db = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }),
+    );
+    await db.send(new UpdateCommand({ TableName: api.runtime.tableName, ...input }));
+    db.destroy();
+  }
+
+  it('gives an alias an ETag that each PATCH moves on, and refuses a stale If-Match with 412, changing nothing', async () => {
+    const { id } = await createCustomer(api, admin);
+    const number = (await alias(await account(id), 'enabled')).number;
+    const read = await api.request('GET', aliasPath(number), { token: admin });
+    expect(read.headers.get('etag')).toBe('"1"');
+
+    const stale = await patchAliasWith(number, 'disabled', '"7"');
+    expect(stale).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    expect((await api.request('GET', aliasPath(number), { token: admin })).body).toMatchObject({
+      authentication: 'enabled',
+    });
+
+    const changed = await patchAliasWith(number, 'disabled', '"1"');
+    expect(changed).toMatchObject({ status: 200, body: { authentication: 'disabled' } });
+    expect(changed.headers.get('etag')).toBe('"2"');
+    expect((await patchAliasWith(number, 'system', '*')).headers.get('etag')).toBe('"3"');
+    expect((await patchAliasWith(number, 'enabled', '"1", W/"3"')).headers.get('etag')).toBe('"4"');
+    expect((await patchAliasWith(number, 'disabled')).headers.get('etag')).toBe('"5"');
+    const reread = await api.request('GET', aliasPath(number), { token: admin });
+    expect(reread.headers.get('etag')).toBe('"5"');
+    expect(reread.body.authentication).toBe('disabled');
+  });
+
+  it('lets exactly one of racing PATCHes with the same If-Match write; the others are 412', async () => {
+    const { id } = await createCustomer(api, admin);
+    const number = (await alias(await account(id), 'enabled')).number;
+    const policies = ['disabled', 'system', 'enabled', 'disabled', 'system'];
+    const answers = await Promise.all(
+      policies.map((policy) => patchAliasWith(number, policy, '"1"')),
+    );
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((answer) => answer.status !== 200)) {
+      expect(answer).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    }
+    const winner = answers.find((answer) => answer.status === 200);
+    const read = await api.request('GET', aliasPath(number), { token: admin });
+    expect(read.headers.get('etag')).toBe('"2"');
+    expect(read.body.authentication).toBe(winner?.body.authentication);
+  });
+
+  it('counts an alias written before versions as version 1', async () => {
+    const { id } = await createCustomer(api, admin);
+    const number = (await alias(await account(id), 'enabled')).number;
+    await rawUpdate({ Key: phoneLineKey(number), UpdateExpression: 'REMOVE version' });
+    expect(
+      (await api.request('GET', aliasPath(number), { token: admin })).headers.get('etag'),
+    ).toBe('"1"');
+    expect((await patchAliasWith(number, 'disabled', '"2"')).status).toBe(412);
+    const changed = await patchAliasWith(number, 'disabled', '"1"');
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).toBe('"2"');
+  });
+
+  it('gives the system configuration an ETag that each PATCH moves on, refusing a stale If-Match with 412', async () => {
+    const read = await api.request('GET', '/system/config', { token: admin });
+    const version = Number(JSON.parse(read.headers.get('etag') ?? '""'));
+    expect(version).toBeGreaterThanOrEqual(1);
+    const etag = (at: number) => `"${at}"`;
+
+    const stale = await patchConfigWith('disabled', etag(version + 5));
+    expect(stale).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    expect((await api.request('GET', '/system/config', { token: admin })).body).toEqual(read.body);
+
+    const racing = await Promise.all(
+      ['disabled', 'enabled', 'disabled', 'enabled'].map((value) =>
+        patchConfigWith(value, etag(version)),
+      ),
+    );
+    expect(racing.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of racing.filter((answer) => answer.status !== 200)) {
+      expect(answer).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    }
+    const winner = racing.find((answer) => answer.status === 200);
+    expect(winner?.headers.get('etag')).toBe(etag(version + 1));
+    const reread = await api.request('GET', '/system/config', { token: admin });
+    expect(reread.headers.get('etag')).toBe(etag(version + 1));
+    expect(reread.body).toEqual(winner?.body);
+
+    expect((await patchConfigWith('enabled', '*')).headers.get('etag')).toBe(etag(version + 2));
+    const restored = await patchConfigWith('enabled', `"1", ${etag(version + 2)}`);
+    expect(restored).toMatchObject({ status: 200, body: { aliasAuthentication: 'enabled' } });
+    expect(restored.headers.get('etag')).toBe(etag(version + 3));
+  });
+
+  it('counts the system configuration as version 1 before it is first written, and an item of before versions too', async () => {
+    await rawUpdate({ Key: systemConfigKey, UpdateExpression: 'REMOVE version' });
+    const read = await api.request('GET', '/system/config', { token: admin });
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect((await patchConfigWith('enabled', '"2"')).status).toBe(412);
+    expect((await patchConfigWith('enabled', '"1"')).headers.get('etag')).toBe('"2"');
   });
 });

@@ -4,7 +4,7 @@ import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDb } from '../../lib/data/client.js';
 import { customerKey } from '../../lib/data/keys.js';
-import { resumeCascade } from '../../lib/domain/termination.js';
+import { resumeCascade } from '../../lib/domain/termination/redrive.js';
 import { sharedServiceContext } from '../../lib/service-context.js';
 import { terminationCascadeConsumer } from '../../lib/streams/termination-cascade.js';
 import { seedHierarchy } from '../fixtures/seed.js';

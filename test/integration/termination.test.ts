@@ -1,12 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as terminationHandler } from '../../functions/streams/termination-cascade.js';
 import { sharedDb } from '../../lib/data/client.js';
+import { customerItem } from '../../lib/data/customer.js';
 import { customerKey, terminationCascadeKey } from '../../lib/data/keys.js';
-import { seedHierarchy } from '../fixtures/seed.js';
+import { customerRecord, seedHierarchy } from '../fixtures/seed.js';
 import { createCustomer, createMainOffice, linkBranch, patchPanel } from './support/customers.js';
 import { injectFaults } from './support/faults.js';
 import { hierarchyViolations } from './support/hierarchy-invariants.js';
@@ -164,6 +170,65 @@ describe('the termination cascade (SPEC §5)', () => {
     expect(items.get(early)).toMatchObject({
       terminatedBy: { reason: 'requested' },
       terminatedAt: requested.body.terminatedAt,
+    });
+    await expectCascaded(mainOfficeId, rest);
+  });
+
+  /** Runs `change` once the cascade has read the branch index, just before it writes `branchId`. */
+  const beforeCascadeWrites = (branchId: string, change: () => Promise<unknown>) =>
+    injectFaults(sharedDb().client, {
+      applies: (command, input) =>
+        command === 'UpdateItemCommand' &&
+        String(input.Key?.pk?.S ?? input.Key?.pk) === customerKey(branchId).pk,
+      before: change,
+    });
+
+  it('keeps a branch terminated by request after the cascade read the index as it was', async () => {
+    const { mainOfficeId, branchIds } = await seedHierarchy(db, api.runtime.tableName, 4);
+    const [raced, ...rest] = branchIds as [string, ...string[]];
+    let requested: Awaited<ReturnType<typeof terminate>> | undefined;
+    const remove = beforeCascadeWrites(raced, async () => {
+      requested = await terminate(raced);
+    });
+    try {
+      expect((await terminate(mainOfficeId)).status).toBe(200);
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect(requested?.status).toBe(200);
+    expect((await readItems([raced])).get(raced)).toMatchObject({
+      version: 2,
+      terminatedBy: { reason: 'requested' },
+      terminatedAt: requested?.body.terminatedAt,
+    });
+    await expectCascaded(mainOfficeId, rest);
+  });
+
+  it('leaves a branch the index still lists after it was unlinked active', async () => {
+    const { mainOfficeId, branchIds } = await seedHierarchy(db, api.runtime.tableName, 4);
+    const [unlinked, ...rest] = branchIds as [string, ...string[]];
+    const table = api.runtime.tableName;
+    // What an unlink committed just before the termination leaves, its index entry lagging behind.
+    const remove = beforeCascadeWrites(unlinked, async () => {
+      const { Item: hq } = await db.send(
+        new GetCommand({ TableName: table, Key: customerKey(mainOfficeId), ConsistentRead: true }),
+      );
+      if (!hq) throw new Error('the main office is gone');
+      hq.additionalInfo.officeHierarchy.branchCount -= 1;
+      await db.send(new PutCommand({ TableName: table, Item: hq }));
+      const standalone = customerRecord(unlinked, 'Unlinked', {}, { version: 2 });
+      await db.send(new PutCommand({ TableName: table, Item: customerItem(standalone) }));
+    });
+    try {
+      expect((await terminate(mainOfficeId)).status).toBe(200);
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect((await readItems([unlinked])).get(unlinked)).toMatchObject({
+      status: 'active',
+      version: 2,
     });
     await expectCascaded(mainOfficeId, rest);
   });

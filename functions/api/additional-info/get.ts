@@ -1,13 +1,8 @@
-import { getAdditionalInfo } from '../../../lib/domain/additional-info.js';
+import { getAdditionalInfo } from '../../../lib/domain/hierarchy/panel.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.getAdditionalInfo, async ({ caller, params }) => {
-  const { additionalInfo, etag } = await getAdditionalInfo(
-    sharedServiceContext(),
-    caller,
-    params.id,
-  );
+export const handler = apiHandler(routes.getAdditionalInfo, async ({ ctx, caller, params }) => {
+  const { additionalInfo, etag } = await getAdditionalInfo(ctx, caller, params.id);
   return { status: 200, body: additionalInfo, headers: { etag } };
 });

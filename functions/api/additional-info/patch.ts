@@ -1,13 +1,12 @@
-import { patchAdditionalInfo } from '../../../lib/domain/additional-info.js';
+import { patchAdditionalInfo } from '../../../lib/domain/hierarchy/panel.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
 export const handler = apiHandler(
   routes.patchAdditionalInfo,
-  async ({ caller, params, body, ifMatch }) => {
+  async ({ ctx, caller, params, body, ifMatch }) => {
     const { additionalInfo, etag } = await patchAdditionalInfo(
-      sharedServiceContext(),
+      ctx,
       caller,
       params.id,
       body,

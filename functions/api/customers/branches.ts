@@ -1,9 +1,8 @@
-import { listBranches } from '../../../lib/domain/additional-info.js';
+import { listBranches } from '../../../lib/domain/hierarchy/branches.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.listBranches, async ({ caller, params, query }) => ({
+export const handler = apiHandler(routes.listBranches, async ({ ctx, caller, params, query }) => ({
   status: 200,
-  body: await listBranches(sharedServiceContext(), caller, params.id, query),
+  body: await listBranches(ctx, caller, params.id, query),
 }));

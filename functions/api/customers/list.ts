@@ -1,9 +1,8 @@
-import { listCustomers } from '../../../lib/domain/customers.js';
+import { listCustomers } from '../../../lib/domain/customers/customers.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.listCustomers, async ({ caller, query }) => ({
+export const handler = apiHandler(routes.listCustomers, async ({ ctx, caller, query }) => ({
   status: 200,
-  body: await listCustomers(sharedServiceContext(), caller, query),
+  body: await listCustomers(ctx, caller, query),
 }));

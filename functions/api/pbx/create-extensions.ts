@@ -1,10 +1,9 @@
-import { createExtension } from '../../../lib/domain/pbx.js';
+import { createExtension } from '../../../lib/domain/pbx/items.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.createExtension, async ({ caller, params, body }) => {
-  const created = await createExtension(sharedServiceContext(), caller, params.id, body);
+export const handler = apiHandler(routes.createExtension, async ({ ctx, caller, params, body }) => {
+  const created = await createExtension(ctx, caller, params.id, body);
   return {
     status: 201,
     body: created,

@@ -1,9 +1,8 @@
-import { deletePbxItem } from '../../../lib/domain/pbx.js';
+import { deletePbxItem } from '../../../lib/domain/pbx/items.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.deleteHuntGroup, async ({ caller, params }) => {
-  await deletePbxItem(sharedServiceContext(), caller, params.id, 'huntGroup', params.number);
+export const handler = apiHandler(routes.deleteHuntGroup, async ({ ctx, caller, params }) => {
+  await deletePbxItem(ctx, caller, params.id, 'huntGroup', params.number);
   return { status: 204 };
 });

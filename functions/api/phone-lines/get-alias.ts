@@ -1,10 +1,8 @@
-import { getAlias } from '../../../lib/domain/phone-lines.js';
-import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { getAlias } from '../../../lib/domain/phone-lines/aliases.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.getAlias, async ({ caller, params }) => ({
-  status: 200,
-  body: await getAlias(sharedServiceContext(), caller, params.number, readSystemConfig),
-}));
+export const handler = apiHandler(routes.getAlias, async ({ ctx, caller, params }) => {
+  const { alias, etag } = await getAlias(ctx, caller, params.number);
+  return { status: 200, body: alias, headers: { etag } };
+});

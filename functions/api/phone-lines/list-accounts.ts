@@ -1,9 +1,8 @@
-import { listAccounts } from '../../../lib/domain/phone-lines.js';
+import { listAccounts } from '../../../lib/domain/phone-lines/accounts.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.listAccounts, async ({ caller, params, query }) => ({
+export const handler = apiHandler(routes.listAccounts, async ({ ctx, caller, params, query }) => ({
   status: 200,
-  body: await listAccounts(sharedServiceContext(), caller, params.id, query),
+  body: await listAccounts(ctx, caller, params.id, query),
 }));

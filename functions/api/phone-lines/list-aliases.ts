@@ -1,10 +1,8 @@
-import { listAliases } from '../../../lib/domain/phone-lines.js';
-import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { listAliases } from '../../../lib/domain/phone-lines/aliases.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.listAliases, async ({ caller, params, query }) => ({
+export const handler = apiHandler(routes.listAliases, async ({ ctx, caller, params, query }) => ({
   status: 200,
-  body: await listAliases(sharedServiceContext(), caller, params.number, query, readSystemConfig),
+  body: await listAliases(ctx, caller, params.number, query),
 }));

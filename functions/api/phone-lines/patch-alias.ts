@@ -1,16 +1,17 @@
-import { patchAlias } from '../../../lib/domain/phone-lines.js';
-import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { patchAlias } from '../../../lib/domain/phone-lines/aliases.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.patchAlias, async ({ caller, params, body }) => ({
-  status: 200,
-  body: await patchAlias(
-    sharedServiceContext(),
-    caller,
-    params.number,
-    body.authentication,
-    readSystemConfig,
-  ),
-}));
+export const handler = apiHandler(
+  routes.patchAlias,
+  async ({ ctx, caller, params, body, ifMatch }) => {
+    const { alias, etag } = await patchAlias(
+      ctx,
+      caller,
+      params.number,
+      body.authentication,
+      ifMatch,
+    );
+    return { status: 200, body: alias, headers: { etag } };
+  },
+);

@@ -1,9 +1,8 @@
-import { authorize } from '../../../lib/domain/phone-lines.js';
+import { authorize } from '../../../lib/domain/phone-lines/switch.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.sipAuthorize, async ({ body }) => ({
+export const handler = apiHandler(routes.sipAuthorize, async ({ ctx, body }) => ({
   status: 200,
-  body: await authorize(sharedServiceContext(), body.username),
+  body: await authorize(ctx, body.username),
 }));

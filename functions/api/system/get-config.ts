@@ -1,9 +1,8 @@
-import { readSystemConfig } from '../../../lib/domain/system-config.js';
+import { getSystemConfig } from '../../../lib/domain/phone-lines/system-config.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.getSystemConfig, async () => ({
-  status: 200,
-  body: await readSystemConfig(sharedServiceContext()),
-}));
+export const handler = apiHandler(routes.getSystemConfig, async ({ ctx }) => {
+  const { config, etag } = await getSystemConfig(ctx);
+  return { status: 200, body: config, headers: { etag } };
+});

@@ -1,9 +1,8 @@
-import { writeSystemConfig } from '../../../lib/domain/system-config.js';
+import { patchSystemConfig } from '../../../lib/domain/phone-lines/system-config.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
 import { routes } from '../../../lib/http/routes.js';
-import { sharedServiceContext } from '../../../lib/service-context.js';
 
-export const handler = apiHandler(routes.patchSystemConfig, async ({ body }) => ({
-  status: 200,
-  body: await writeSystemConfig(sharedServiceContext(), body),
-}));
+export const handler = apiHandler(routes.patchSystemConfig, async ({ ctx, body, ifMatch }) => {
+  const { config, etag } = await patchSystemConfig(ctx, body, ifMatch);
+  return { status: 200, body: config, headers: { etag } };
+});

@@ -10,6 +10,8 @@ export interface FaultPlan {
   readonly crashAt?: readonly number[];
   /** Every matching request fails: a poison record. */
   readonly always?: boolean;
+  /** Runs, and is waited for, before the first matching request is sent: another writer getting in first. */
+  readonly before?: () => Promise<unknown>;
 }
 
 /**
@@ -24,6 +26,7 @@ export function injectFaults(client: DynamoDBDocumentClient, plan: FaultPlan): (
       const input = args.input as Record<string, any>;
       if (plan.applies(String(context.commandName), input)) {
         matching += 1;
+        if (matching === 1) await plan.before?.();
         if (plan.always || plan.crashAt?.includes(matching))
           throw new Error(`injected crash at request ${matching}`);
         if (plan.throttleRate && Math.random() < plan.throttleRate) {

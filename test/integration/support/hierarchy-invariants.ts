@@ -7,7 +7,7 @@ import {
   isMainOffice,
   mainOfficeOf,
   parseCustomerRecord,
-} from '../../../lib/data/customer-records.js';
+} from '../../../lib/data/customer.js';
 
 const indexAttributeNames = [
   'resellerPk',

@@ -4,6 +4,7 @@ import {
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { WriteConflict } from '../../../../lib/data/table.js';
 import { isWriteConflict } from '../../../../lib/data/write-conflicts.js';
 
 const cancelledFor = (...codes: string[]) =>
@@ -20,6 +21,7 @@ describe('write conflicts', () => {
     );
     expect(isWriteConflict(cancelledFor('None', 'ConditionalCheckFailed'))).toBe(true);
     expect(isWriteConflict(cancelledFor('TransactionConflict', 'None'))).toBe(true);
+    expect(isWriteConflict(new WriteConflict())).toBe(true);
   });
 
   it('does not retry cancellations a fresh attempt cannot change, nor other errors', () => {

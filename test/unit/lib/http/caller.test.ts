@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { canSee } from '../../../../lib/domain/access.js';
 import { AppError } from '../../../../lib/errors.js';
-import { callerFromClaims, canSee, requireRole } from '../../../../lib/http/caller.js';
+import { callerFromClaims, requireRole } from '../../../../lib/http/caller.js';
 
 const customer = { id: 'c1', resellerId: 'r1' };
 

@@ -1,0 +1,16 @@
+import type { PhoneLine } from '../../data/phone-line.js';
+import type { Alias, SystemConfig } from '../../schemas/phone-lines.js';
+
+/**
+ * The policy an alias has in effect (SPEC §7): its own, or for `system` the system
+ * configuration's, resolved when evaluated so a change of the configuration reaches
+ * every `system` alias at once. A terminated customer's lines may not register.
+ */
+export function effectivePolicy(line: PhoneLine, config: SystemConfig): Alias['effective'] {
+  const authentication = line.authentication ?? 'system';
+  const policy =
+    authentication === 'system'
+      ? { canRegister: config.aliasAuthentication === 'enabled', source: 'system' as const }
+      : { canRegister: authentication === 'enabled', source: 'alias' as const };
+  return line.customerStatus === 'terminated' ? { ...policy, canRegister: false } : policy;
+}

@@ -1,0 +1,185 @@
+import { customers } from '../../data/customer.js';
+import { and, eq } from '../../data/expressions.js';
+import { accountAliasesPartition, customerKey, phoneLineKey } from '../../data/keys.js';
+import type { Page } from '../../data/pagination.js';
+import { type PhoneLine, phoneLines, readLinesOf, readPhoneLine } from '../../data/phone-line.js';
+import { transact, WriteConflict } from '../../data/table.js';
+import {
+  type ETag,
+  etagOf,
+  type IfMatch,
+  matchesIfMatch,
+  nextVersion,
+  versionIn,
+} from '../../data/versioning.js';
+import { retryOnWriteConflict } from '../../data/write-conflicts.js';
+import { customerTerminated, notFound, preconditionFailed } from '../../errors.js';
+import type { Alias, SystemConfig } from '../../schemas/phone-lines.js';
+import type { ServiceContext } from '../../service-context.js';
+import { activeInScope, type Caller, canSee, readActiveCustomer, refusalOf } from '../access.js';
+import { effectivePolicy } from './alias-policy.js';
+import { numberTaken, registerLine } from './registration.js';
+import { readSystemConfig } from './system-config.js';
+
+/** An alias as shown, with the version its ETag is made of. */
+export interface VersionedAlias {
+  readonly alias: Alias;
+  readonly etag: ETag;
+}
+
+const lineVisible = (caller: Caller, line: PhoneLine) =>
+  canSee(caller, { id: line.customerId, resellerId: line.resellerId });
+
+/** The account a call names: a line that is an account, in the caller's scope, else 404. */
+function visibleAccount(caller: Caller, line: PhoneLine | undefined): PhoneLine {
+  if (line?.kind !== 'account' || !lineVisible(caller, line)) throw notFound();
+  return line;
+}
+
+function presentAlias(line: PhoneLine, config: SystemConfig): Alias {
+  return {
+    number: line.number,
+    accountNumber: line.accountNumber,
+    customerId: line.customerId,
+    authentication: line.authentication ?? 'system',
+    effective: effectivePolicy(line, config),
+  };
+}
+
+/**
+ * A new alias of an account, in three sequential round trips: the account's line (with
+ * the system configuration, for the answer, beside it), its customer, then the
+ * registering transaction. Without `authentication` the alias takes the customer's
+ * aliasAuthDefault at that moment: the transaction is conditioned on the default
+ * still being the one read, so a concurrent change of the default cannot slip in
+ * between. Changing the default later rewrites no alias.
+ */
+export async function createAlias(
+  ctx: ServiceContext,
+  caller: Caller,
+  accountNumber: string,
+  input: { number: string; authentication?: PhoneLine['authentication'] },
+): Promise<Alias> {
+  return retryOnWriteConflict(async () => {
+    const [line, config] = await Promise.all([
+      readPhoneLine(ctx.db, accountNumber),
+      readSystemConfig(ctx),
+    ]);
+    const account = visibleAccount(caller, line);
+    // The account's own number: taken, and a transaction may not name one item twice.
+    if (input.number === accountNumber) throw numberTaken(input.number);
+    const customer = await readActiveCustomer(ctx, caller, account.customerId);
+    const aliasDefault = customer.additionalInfo.aliasAuthDefault;
+    const alias: PhoneLine = {
+      number: input.number,
+      kind: 'alias',
+      customerId: account.customerId,
+      resellerId: account.resellerId,
+      accountNumber,
+      authentication: input.authentication ?? aliasDefault,
+      customerStatus: 'active',
+      createdAt: ctx.now().toISOString(),
+      version: 1,
+    };
+    await registerLine(ctx, alias, [
+      // Lines are never deleted nor change kind: this only holds what was read.
+      phoneLines.check(phoneLineKey(accountNumber), eq('kind', 'account'), () => notFound()),
+      customers.check(
+        customerKey(customer.id),
+        and(activeInScope(caller), eq('additionalInfo.aliasAuthDefault', aliasDefault)),
+        // In scope and active, so the default changed: read it again.
+        (current) => refusalOf(caller, customer.id, current) ?? new WriteConflict(),
+      ),
+    ]);
+    return presentAlias(alias, config);
+  });
+}
+
+export async function getAlias(
+  ctx: ServiceContext,
+  caller: Caller,
+  number: string,
+): Promise<VersionedAlias> {
+  const [line, config] = await Promise.all([readPhoneLine(ctx.db, number), readSystemConfig(ctx)]);
+  if (line?.kind !== 'alias' || !lineVisible(caller, line)) throw notFound();
+  return { alias: presentAlias(line, config), etag: etagOf(line.version) };
+}
+
+/** Why an alias may not be changed, in SPEC order (404, 409, 412), or undefined. */
+function aliasChangeRefusal(
+  caller: Caller,
+  line: PhoneLine | undefined,
+  ifMatch: IfMatch,
+): Error | undefined {
+  if (line?.kind !== 'alias' || !lineVisible(caller, line)) return notFound();
+  if (line.customerStatus !== 'active') return customerTerminated(line.customerId);
+  if (!matchesIfMatch(ifMatch, etagOf(line.version))) return preconditionFailed();
+  return undefined;
+}
+
+/**
+ * PATCH of an alias's policy: the line read (with the system configuration beside
+ * it), then one transaction. The customer's own status is checked in it: the line's
+ * copy of it is only set once the termination effect has run. The line's write is
+ * conditioned on the version read, which matched If-Match: so a stale If-Match is a
+ * condition of the write too (412), and the answer's ETag is the version written.
+ */
+export async function patchAlias(
+  ctx: ServiceContext,
+  caller: Caller,
+  number: string,
+  authentication: NonNullable<PhoneLine['authentication']>,
+  ifMatch: IfMatch,
+): Promise<VersionedAlias> {
+  return retryOnWriteConflict(async () => {
+    const [line, config] = await Promise.all([
+      readPhoneLine(ctx.db, number),
+      readSystemConfig(ctx),
+    ]);
+    const refusal = aliasChangeRefusal(caller, line, ifMatch);
+    if (refusal || !line) throw refusal;
+    await transact(ctx.db, [
+      customers.check(
+        customerKey(line.customerId),
+        activeInScope(caller),
+        (current) => refusalOf(caller, line.customerId, current) ?? new WriteConflict(),
+      ),
+      phoneLines.update(
+        phoneLineKey(number),
+        { set: { authentication, ...nextVersion } },
+        {
+          condition: and(
+            eq('kind', 'alias'),
+            eq('customerId', line.customerId),
+            eq('customerStatus', 'active'),
+            versionIn([line.version]),
+          ),
+          // Still an alias that may change and matches If-Match: only its version moved on.
+          onConditionFailed: (current) =>
+            aliasChangeRefusal(caller, current, ifMatch) ?? new WriteConflict(),
+        },
+      ),
+    ]);
+    const written: PhoneLine = { ...line, authentication, version: line.version + 1 };
+    return { alias: presentAlias(written, config), etag: etagOf(written.version) };
+  });
+}
+
+/** An account's aliases; the account's line is read beside the query, for scope. */
+export async function listAliases(
+  ctx: ServiceContext,
+  caller: Caller,
+  accountNumber: string,
+  query: { limit: number; cursor?: string },
+): Promise<Page<Alias>> {
+  const [line, page, config] = await Promise.all([
+    readPhoneLine(ctx.db, accountNumber),
+    readLinesOf(ctx.db, accountAliasesPartition(accountNumber), query),
+    readSystemConfig(ctx),
+  ]);
+  visibleAccount(caller, line);
+  return {
+    items: page.items.map((alias) => presentAlias(alias, config)),
+    nextCursor: page.nextCursor,
+  };
+}
