@@ -6,7 +6,7 @@
  * (typed), and the OpenAPI document takes each code's status from it.
  */
 export const errorCatalog = {
-  // SPEC §1–2: the conventions every route shares.
+  // §1–2: the conventions every route shares.
   validation_failed: { status: 400, title: 'Validation failed' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
@@ -15,12 +15,12 @@ export const errorCatalog = {
   payload_too_large: { status: 413, title: 'Payload too large' },
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused' },
   request_in_progress: { status: 409, title: 'Request in progress' },
-  /** Not in SPEC: a write that kept meeting other writes; the caller retries. */
+  /** Beyond the contract's text: a write that kept meeting other writes; the caller retries. */
   concurrent_update: { status: 409, title: 'Concurrent update' },
   internal_error: { status: 500, title: 'Internal error' },
-  // SPEC §3
+  // §3
   customer_terminated: { status: 409, title: 'Customer terminated' },
-  // SPEC §4
+  // §4
   did_batch_required: { status: 422, title: 'DID batch required' },
   did_batch_not_found: { status: 404, title: 'DID batch not found' },
   hierarchy_not_allowed: { status: 422, title: 'Hierarchy not allowed' },
@@ -33,11 +33,11 @@ export const errorCatalog = {
   number_conflict: { status: 409, title: 'Number conflict' },
   office_has_branches: { status: 409, title: 'Office has branches' },
   invoicing_set_on_main: { status: 422, title: 'Invoicing set on main' },
-  // SPEC §6
+  // §6
   inherited_item: { status: 409, title: 'Inherited item' },
   extension_in_use: { status: 409, title: 'Extension in use' },
   unknown_member: { status: 422, title: 'Unknown member' },
-  // SPEC §7
+  // §7
   number_taken: { status: 409, title: 'Number taken' },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 

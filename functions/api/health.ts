@@ -1,7 +1,7 @@
 import { apiHandler } from '../../lib/http/api-handler.js';
-import { routes } from '../../lib/http/routes.js';
+import { metaRoutes } from '../../lib/http/routes/meta.js';
 
-export const handler = apiHandler(routes.health, async () => ({
+export const handler = apiHandler(metaRoutes.health, async () => ({
   status: 200,
   body: { status: 'ok' },
 }));

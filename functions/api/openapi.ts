@@ -1,10 +1,10 @@
 import { apiHandler } from '../../lib/http/api-handler.js';
 import { openApiDocument } from '../../lib/http/openapi.js';
-import { routes } from '../../lib/http/routes.js';
+import { metaRoutes } from '../../lib/http/routes/meta.js';
 
 let document: unknown;
 
-export const handler = apiHandler(routes.openapi, async () => {
+export const handler = apiHandler(metaRoutes.openapi, async () => {
   document ??= openApiDocument();
   return { status: 200, body: document };
 });

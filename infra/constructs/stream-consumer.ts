@@ -32,7 +32,7 @@ export class StreamConsumer extends Construct {
       timeout: Duration.seconds(definition.timeoutSeconds),
       description: `Stream consumer ${definition.name}`,
     });
-    // Record handlers check the current item and write back (SPEC §5, §8, §9).
+    // Record handlers check the current item and write back (§5, §8, §9).
     grantTableData(table, this.handler.function, 'readWrite');
     table.grantStreamRead(this.handler.function);
 

@@ -127,7 +127,7 @@ export class StatelessStack extends Stack {
       if (isPublic) {
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${route.method} ${route.path} is public by contract (SPEC §10): it takes no token.`,
+          reason: `${route.method} ${route.path} is public by contract (§10): it takes no token.`,
         });
       }
     }

@@ -7,7 +7,7 @@ import { and, eq, lt, notExists, or } from './expressions.js';
 import { entityTypes, idempotencyKey } from './keys.js';
 import { writeItem } from './table.js';
 
-/** Keys live for 24 hours (SPEC §1); DynamoDB's TTL deletes them some time after. */
+/** Keys live for 24 hours (§1); DynamoDB's TTL deletes them some time after. */
 export const idempotencyRetentionSeconds = 24 * 60 * 60;
 
 export interface StoredResponse {

@@ -5,7 +5,7 @@ import { customerKey, entityTypes, type PbxKind, pbxItemKey, pbxSortPrefix } fro
 import { queryItems } from './table.js';
 
 /**
- * An extension or a hunt group (SPEC §6), stored once under its owner (`pbxItemKey`):
+ * An extension or a hunt group (§6), stored once under its owner (`pbxItemKey`):
  * a branch reads its main office's beside its own, nothing is copied. A hunt group
  * names each member with the member's owner; an extension counts the hunt groups
  * using it (`usedBy`).

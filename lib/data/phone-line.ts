@@ -12,7 +12,7 @@ import { decodeCursor, type Page, pageFrom } from './pagination.js';
 import { queryItems } from './table.js';
 
 /**
- * The phone line registry (SPEC §7): one item per phone number, keyed by the number
+ * The phone line registry (§7): one item per phone number, keyed by the number
  * alone (`phoneLineKey`), whether the number is an account or an alias. Because both
  * kinds are the same item type under the same key, putting a line on the condition
  * that its item does not exist yet is what makes a number an account or an alias,

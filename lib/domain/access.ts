@@ -4,7 +4,7 @@ import { customerTerminated, notFound } from '../errors.js';
 import type { ServiceContext } from '../service-context.js';
 
 /**
- * Who may see what (SPEC §2) is a domain rule: every service takes the caller and
+ * Who may see what (§2) is a domain rule: every service takes the caller and
  * asks this module, whether the caller arrived over HTTP or not.
  */
 export const roles = ['admin', 'reseller', 'customer', 'switch'] as const;
@@ -80,7 +80,7 @@ export function scopeCondition(caller: Caller): Condition {
 export const activeInScope = (caller: Caller): Condition =>
   and(exists('pk'), scopeCondition(caller), eq('status', 'active'));
 
-/** Why a customer failed `activeInScope`, in SPEC order: 404 (absent or out of scope), then 409. */
+/** Why a customer failed `activeInScope`, in the contract's check order (§1): 404 (absent or out of scope), then 409. */
 export function refusalOf(
   caller: Caller,
   id: string,

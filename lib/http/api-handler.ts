@@ -34,7 +34,7 @@ export interface ApiResponse {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Claims first (401), then the role (403): SPEC §1's check order. */
+/** Claims first (401), then the role (403): §1's check order. */
 const authenticate = (route: RouteDefinition): ApiMiddleware => ({
   before: ({ event }) => {
     if (route.auth === 'public') return;

@@ -19,7 +19,7 @@ export function callerFromClaims(claims: unknown): Caller {
   return parsed.data satisfies Caller;
 }
 
-/** A role that may never use the route is 403 (SPEC §2), before anything is read. */
+/** A role that may never use the route is 403 (§2), before anything is read. */
 export function requireRole(caller: Caller, allowed: readonly Role[]): void {
   if (!allowed.includes(caller.role)) throw forbidden();
 }

@@ -25,7 +25,7 @@ export function canonicalJson(value: unknown): string {
 const defaultLeaseMillis = 30_000;
 
 /**
- * Idempotency-Key (SPEC §1) as a middleware any POST route can switch on with
+ * Idempotency-Key (§1) as a middleware any POST route can switch on with
  * `idempotent: true` (see api-handler.ts). It runs after validation, so a 400 never claims a key.
  * Only a 2xx answer is remembered; any failure releases the key and writes nothing.
  */

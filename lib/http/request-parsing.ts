@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { type FieldError, payloadTooLarge, validationFailed } from '../errors.js';
 import type { RouteDefinition } from './route.js';
 
-/** SPEC §1: bodies over 256 KiB are refused before they are parsed. */
+/** §1: bodies over 256 KiB are refused before they are parsed. */
 export const maxBodyBytes = 256 * 1024;
 
 /** If-Match becomes an IN condition, and DynamoDB takes at most 100 operands. */

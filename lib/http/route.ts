@@ -31,9 +31,9 @@ export interface RouteDefinition {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
-  /** The route honours Idempotency-Key (SPEC §1). */
+  /** The route honours Idempotency-Key (§1). */
   readonly idempotent?: boolean;
-  /** The route honours If-Match (SPEC §1). */
+  /** The route honours If-Match (§1). */
   readonly conditional?: boolean;
   readonly responses: Readonly<Record<number, RouteResponse>>;
   /**
@@ -47,7 +47,7 @@ export interface RouteDefinition {
 /** Keeps the literal types of a route so handlers get typed input. */
 export const defineRoute = <const R extends RouteDefinition>(route: R): R => route;
 
-/** The codes any route may answer by SPEC §1's check order, from what its row declares. */
+/** The codes any route may answer by §1's check order, from what its row declares. */
 export function genericErrorCodes(route: RouteDefinition): ErrorCode[] {
   const codes: ErrorCode[] = [];
   if (route.auth !== 'public') codes.push('unauthorized', 'forbidden');

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * Ids are server-generated and opaque (SPEC §1): callers cannot know their shape, so
+ * Ids are server-generated and opaque (§1): callers cannot know their shape, so
  * any value that could be an id is accepted and a missing one is 404. Only a value no
  * id could ever be (empty, over 255 characters, not URL-safe) is 400.
  */

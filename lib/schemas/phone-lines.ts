@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pageOf, paginationQuery, timestampSchema } from './common.js';
 
-/** E.164: '+', then 8 to 15 digits, the first not 0 (SPEC §1). */
+/** E.164: '+', then 8 to 15 digits, the first not 0 (§1). */
 export const e164Schema = z
   .string()
   .regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 number: + then 8 to 15 digits, the first not 0')

@@ -3,6 +3,6 @@ import { terminationCascadeConsumer } from './termination-cascade.js';
 
 /**
  * The table's stream consumers; CDK and the local runtime pick each one up from
- * here. DID release and invoice aggregation (SPEC §8, §9) join with their issues.
+ * here. DID release and invoice aggregation (§8, §9) join with their issues.
  */
 export const streamConsumers: readonly StreamConsumerDefinition[] = [terminationCascadeConsumer];

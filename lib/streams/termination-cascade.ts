@@ -9,7 +9,7 @@ import type { ServiceContext } from '../service-context.js';
 import { defineStreamConsumer } from './consumer-definition.js';
 
 /**
- * SPEC §5: a customer that becomes terminated gets the termination effects, and a
+ * §5: a customer that becomes terminated gets the termination effects, and a
  * main office's branches are terminated by a cascade job advanced through the stream.
  */
 export const terminationCascadeConsumer = defineStreamConsumer({

@@ -43,7 +43,7 @@ async function expectRefused(
 }
 
 describe('reading and merging the panel', () => {
-  it('starts with the defaults of SPEC §4 and an ETag', async () => {
+  it('starts with the defaults of §4 and an ETag', async () => {
     const { id } = await createCustomer(api, admin);
     expect(await readPanel(api, admin, id)).toEqual({
       etag: '"1"',
@@ -178,7 +178,7 @@ describe('reading and merging the panel', () => {
   });
 });
 
-describe('the rules of SPEC §4, each with its status and code, changing nothing', () => {
+describe('the rules of §4, each with its status and code, changing nothing', () => {
   it('needs a batch to enable auto-provisioning, and an existing one', async () => {
     const { id } = await createCustomer(api, admin);
     await expectRefused(

@@ -62,7 +62,7 @@ describe('health and description', () => {
 });
 
 describe('creating a customer', () => {
-  it('answers 201 with the customer, its Location and an ETag, and the defaults of SPEC §3-4', async () => {
+  it('answers 201 with the customer, its Location and an ETag, and the defaults of §3-4', async () => {
     const answer = await api.request('POST', '/customers', { token: admin, body: newCustomer() });
     expect(answer.status).toBe(201);
     expect(answer.headers.get('location')).toBe(`/customers/${answer.body.id}`);
@@ -192,7 +192,7 @@ describe('bad input writes nothing and answers problem+json', () => {
   });
 });
 
-describe('callers and the check order (SPEC §1-2)', () => {
+describe('callers and the check order (§1-2)', () => {
   it('answers 401 without a token, with a bad signature and with unusable claims', async () => {
     expect((await api.request('GET', '/customers')).body.code).toBe('unauthorized');
     expect((await api.request('GET', '/customers', { token: `${admin}x` })).status).toBe(401);

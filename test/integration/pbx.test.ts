@@ -63,7 +63,7 @@ async function group() {
   return { hq, branches: branches as [typeof hq, typeof hq] };
 }
 
-describe('extensions and hunt groups shared through the hierarchy (SPEC §6)', () => {
+describe('extensions and hunt groups shared through the hierarchy (§6)', () => {
   it('shows a branch its own items and its HQ’s, marked inheritedFrom, in numeric order', async () => {
     const { hq, branches } = await group();
     for (const number of ['10', '9']) expect((await addExtension(hq.id, number)).status).toBe(201);

@@ -127,7 +127,7 @@ describe('POST /customers/{id}/terminate', () => {
   });
 });
 
-describe('the termination cascade (SPEC §5)', () => {
+describe('the termination cascade (§5)', () => {
   it('terminates every branch of a 300-branch HQ exactly once, from the stream', async () => {
     const { mainOfficeId, branchIds } = await seedHierarchy(db, api.runtime.tableName, 300);
     const bystander = await seedHierarchy(db, api.runtime.tableName, 3);

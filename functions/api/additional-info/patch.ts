@@ -1,9 +1,9 @@
 import { patchAdditionalInfo } from '../../../lib/domain/hierarchy/panel.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
-import { routes } from '../../../lib/http/routes.js';
+import { hierarchyRoutes } from '../../../lib/http/routes/hierarchy.js';
 
 export const handler = apiHandler(
-  routes.patchAdditionalInfo,
+  hierarchyRoutes.patchAdditionalInfo,
   async ({ ctx, caller, params, body, ifMatch }) => {
     const { additionalInfo, etag } = await patchAdditionalInfo(
       ctx,

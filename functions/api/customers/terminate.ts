@@ -1,9 +1,9 @@
 import { terminateCustomer } from '../../../lib/domain/termination/terminate.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
-import { routes } from '../../../lib/http/routes.js';
+import { customersRoutes } from '../../../lib/http/routes/customers.js';
 
 export const handler = apiHandler(
-  routes.terminateCustomer,
+  customersRoutes.terminateCustomer,
   async ({ ctx, caller, params, ifMatch }) => {
     const { customer, etag } = await terminateCustomer(ctx, caller, params.id, ifMatch);
     return { status: 200, body: customer, headers: { etag } };

@@ -1,8 +1,8 @@
 import { deletePbxItem } from '../../../lib/domain/pbx/items.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
-import { routes } from '../../../lib/http/routes.js';
+import { pbxRoutes } from '../../../lib/http/routes/pbx.js';
 
-export const handler = apiHandler(routes.deleteHuntGroup, async ({ ctx, caller, params }) => {
+export const handler = apiHandler(pbxRoutes.deleteHuntGroup, async ({ ctx, caller, params }) => {
   await deletePbxItem(ctx, caller, params.id, 'huntGroup', params.number);
   return { status: 204 };
 });

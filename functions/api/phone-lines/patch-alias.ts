@@ -1,9 +1,9 @@
 import { patchAlias } from '../../../lib/domain/phone-lines/aliases.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
-import { routes } from '../../../lib/http/routes.js';
+import { phoneLinesRoutes } from '../../../lib/http/routes/phone-lines.js';
 
 export const handler = apiHandler(
-  routes.patchAlias,
+  phoneLinesRoutes.patchAlias,
   async ({ ctx, caller, params, body, ifMatch }) => {
     const { alias, etag } = await patchAlias(
       ctx,

@@ -1,8 +1,8 @@
 import { authorize } from '../../../lib/domain/phone-lines/switch.js';
 import { apiHandler } from '../../../lib/http/api-handler.js';
-import { routes } from '../../../lib/http/routes.js';
+import { switchRoutes } from '../../../lib/http/routes/switch.js';
 
-export const handler = apiHandler(routes.sipAuthorize, async ({ ctx, body }) => ({
+export const handler = apiHandler(switchRoutes.sipAuthorize, async ({ ctx, body }) => ({
   status: 200,
   body: await authorize(ctx, body.username),
 }));

@@ -20,7 +20,7 @@ import { activeInScope, type Caller, refusalOf } from '../access.js';
 export const customerWriteGuards = (caller: Caller, ifMatch: IfMatch): Condition =>
   and(activeInScope(caller), ifMatchCondition(ifMatch));
 
-/** The first guard a customer write breaks, in SPEC order (404, 409, 412), or undefined. */
+/** The first guard a customer write breaks, in the contract's check order (§1) (404, 409, 412), or undefined. */
 export function guardRefusal(
   caller: Caller,
   id: string,

@@ -53,7 +53,7 @@ export const defaultAdditionalInfo = (): AdditionalInfo => ({
 });
 
 /**
- * A branch shows its main office's invoicing (SPEC §4): the value lives on the main
+ * A branch shows its main office's invoicing (§4): the value lives on the main
  * office, read with the branch rather than copied to every branch.
  */
 export function presentCustomer(

@@ -61,7 +61,7 @@ const touchesOnlyOwnSettings = (patch: AdditionalInfoPatch): boolean =>
 const maxAttempts = 10;
 
 /**
- * PATCH of the panel (SPEC §4). Settings of the customer alone are one guarded
+ * PATCH of the panel (§4). Settings of the customer alone are one guarded
  * UpdateItem. Anything touching the hierarchy reads the customer and the main
  * office it names together (one BatchGetItem), checks the rules on what was read,
  * and writes in one transaction conditioned on exactly that: the customer's
@@ -111,7 +111,7 @@ async function patchOwnSettings(
 ): Promise<VersionedPanel> {
   const changes: Record<string, unknown> = {};
   if (patch.aliasAuthDefault) changes['additionalInfo.aliasAuthDefault'] = patch.aliasAuthDefault;
-  // Disabling keeps batchId (SPEC §4), so only `enabled` is written.
+  // Disabling keeps batchId (§4), so only `enabled` is written.
   if (patch.didAutoProvisioning) changes['additionalInfo.didAutoProvisioning.enabled'] = false;
   const record = await updateOwnAttributes(ctx, caller, id, changes, ifMatch);
   return panelOf(record, await mainOfficeFor(ctx, record));

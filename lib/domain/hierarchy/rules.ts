@@ -4,7 +4,7 @@ import type { AdditionalInfo, AdditionalInfoPatch } from '../../schemas/addition
 import { type Caller, canSee } from '../access.js';
 import { numberConflict } from '../pbx/number-conflict.js';
 
-/** Only these business models may use the hierarchy of offices (SPEC §4). */
+/** Only these business models may use the hierarchy of offices (§4). */
 export const hierarchyBusinessModels: ReadonlySet<string> = new Set(['universal', 'cloud_pbx']);
 
 /** What the panel's rules need to know besides the customer itself, read with it in one round trip. */
@@ -46,7 +46,7 @@ export function didBatchToCheck(
 
 /**
  * Why `current` cannot join `target` (read for `mainOfficeId`) as a branch, the first of
- * SPEC §4's main-office rules it breaks, in the order of its table; undefined when it
+ * §4's main-office rules it breaks, in the order of its table; undefined when it
  * can. It also explains a link whose write found the main office changed since it was read.
  */
 export function mainOfficeRefusal(
@@ -87,7 +87,7 @@ export function mainOfficeRefusal(
 }
 
 /**
- * Applies a merge patch to a customer's panel and checks SPEC §4's rules in the
+ * Applies a merge patch to a customer's panel and checks §4's rules in the
  * order of its table; the first violated one is thrown. Pure: everything it needs
  * was read beforehand, and the write that follows is conditioned on what was read.
  */
@@ -186,7 +186,7 @@ export function planPanelChange(
   }
   const left = currentMainOfficeId !== null && currentMainOfficeId !== mainOfficeId;
   if (to && facts.numberConflicts.length > 0) throw numberConflict(facts.numberConflicts);
-  // Not in SPEC's table: leaving would leave hunt groups ringing extensions the branch can no longer see.
+  // Beyond the rules table of §4: leaving would leave hunt groups ringing extensions the branch can no longer see.
   if (left && facts.inheritedMembers > 0) {
     throw new AppError(
       'extension_in_use',

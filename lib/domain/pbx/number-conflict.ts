@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.js';
 
-/** SPEC §6: a number the group of offices already uses, on creation or on a link (one entry per number). */
+/** §6: a number the group of offices already uses, on creation or on a link (one entry per number). */
 export const numberConflict = (numbers: readonly string[]) =>
   new AppError(
     'number_conflict',

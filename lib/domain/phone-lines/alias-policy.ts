@@ -2,7 +2,7 @@ import type { PhoneLine } from '../../data/phone-line.js';
 import type { Alias, SystemConfig } from '../../schemas/phone-lines.js';
 
 /**
- * The policy an alias has in effect (SPEC §7): its own, or for `system` the system
+ * The policy an alias has in effect (§7): its own, or for `system` the system
  * configuration's, resolved when evaluated so a change of the configuration reaches
  * every `system` alias at once. A terminated customer's lines may not register.
  */

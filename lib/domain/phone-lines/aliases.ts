@@ -105,7 +105,7 @@ export async function getAlias(
   return { alias: presentAlias(line, config), etag: etagOf(line.version) };
 }
 
-/** Why an alias may not be changed, in SPEC order (404, 409, 412), or undefined. */
+/** Why an alias may not be changed, in the contract's check order (§1) (404, 409, 412), or undefined. */
 function aliasChangeRefusal(
   caller: Caller,
   line: PhoneLine | undefined,

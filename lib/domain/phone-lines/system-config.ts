@@ -16,12 +16,12 @@ import { preconditionFailed } from '../../errors.js';
 import type { SystemConfig } from '../../schemas/phone-lines.js';
 import type { ServiceContext } from '../../service-context.js';
 
-/** The configuration before anyone changed it (SPEC §7: aliases may register), version 1. */
+/** The configuration before anyone changed it (§7: aliases may register), version 1. */
 const defaultSystemConfig: StoredSystemConfig = { aliasAuthentication: 'enabled', version: 1 };
 
 /**
  * How long the switch-facing calls may answer from a cached system configuration.
- * SPEC §7 allows 10 seconds; a change is seen within this bound plus one read.
+ * §7 allows 10 seconds; a change is seen within this bound plus one read.
  */
 export const systemConfigCacheMillis = 5_000;
 

@@ -55,7 +55,7 @@ describe('authorize', () => {
       expect(call.args[0].input.ConsistentRead).toBe(true);
     }
 
-    // Within SPEC's 10 seconds, a change shows.
+    // Within the 10 seconds §7 allows, a change shows.
     clock += 1;
     await expect(authorize(ctx, aliasNumber)).resolves.toMatchObject({ allowed: true });
   });

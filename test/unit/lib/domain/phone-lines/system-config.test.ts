@@ -158,7 +158,7 @@ describe('cachedSystemConfig', () => {
     expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
   });
 
-  it('keeps the SPEC §7 bound by default: a change is read again within 10 seconds', async () => {
+  it('keeps the §7 bound by default: a change is read again within 10 seconds', async () => {
     expect(systemConfigCacheMillis).toBeGreaterThan(0);
     expect(systemConfigCacheMillis).toBeLessThanOrEqual(10_000);
     const config = cachedSystemConfig();
