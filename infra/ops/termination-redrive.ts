@@ -20,7 +20,7 @@ for (const id of ids) {
   console.log(
     id,
     typeof job === 'string'
-      ? 'effects re-run; no cascade'
+      ? 'no cascade (its termination effects ran again if it is terminated)'
       : `effects re-run; cascade ${job.status}, pass ${job.pass}, ${job.terminatedCount} terminated`,
   );
 }

@@ -146,7 +146,7 @@ export class StatelessStack extends Stack {
       id: 'AwsSolutions-L1',
       reason:
         'Node.js 22 is the runtime the project pins for its functions, scripts and tests alike ' +
-        '(ARCHITECTURE, toolchain decisions); it moves to a newer major as one change.',
+        '(README, Deploying with CDK); it moves to a newer major as one change.',
     });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the HTTP API' });

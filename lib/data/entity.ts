@@ -1,7 +1,7 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import type { Db } from './client.js';
 import type { Condition, UpdateSpec } from './expressions.js';
-import type { EntityType } from './keys.js';
+import { customerPartitionPrefix, type EntityType } from './keys.js';
 import { batchGetItems, getItem, type Item, itemId, type Key, type WriteRequest } from './table.js';
 
 /**
@@ -93,3 +93,17 @@ export function defineEntity<S extends z.ZodType>(definition: EntityDefinition<S
     },
   };
 }
+
+/**
+ * The schema of an item kept in a customer's partition that is only ever written by
+ * updates (a counter, a registry): its `customerId` is read from its key, as no write
+ * stores it.
+ */
+export const withCustomerIdFromKey = <S extends z.ZodType>(fields: S) =>
+  z.preprocess(
+    (item) =>
+      typeof item === 'object' && item !== null && 'pk' in item
+        ? { customerId: String(item.pk).slice(customerPartitionPrefix.length), ...item }
+        : item,
+    fields,
+  );

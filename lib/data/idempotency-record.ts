@@ -46,8 +46,18 @@ export interface IdempotentRequest {
 }
 
 export type BeginOutcome =
-  | { readonly kind: 'started'; readonly recordKey: ReturnType<typeof idempotencyKey> }
+  | { readonly kind: 'started'; readonly claim: IdempotencyClaim }
   | { readonly kind: 'replay'; readonly response: StoredResponse };
+
+/** A key this request holds: the record and the lease it was claimed with. */
+export interface IdempotencyClaim {
+  readonly recordKey: ReturnType<typeof idempotencyKey>;
+  readonly leaseExpiresAt: number;
+}
+
+/** Only the request whose lease the record still carries may complete or release it. */
+const stillHeldBy = (claim: IdempotencyClaim) =>
+  and(eq('status', 'in_progress'), eq('leaseExpiresAt', claim.leaseExpiresAt));
 
 export const digestOf = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -65,6 +75,7 @@ export async function beginIdempotentRequest(
   const digest = digestOf(request.scope);
   const nowMillis = now.getTime();
   const nowSeconds = Math.floor(nowMillis / 1000);
+  const leaseExpiresAt = nowMillis + leaseMillis;
   const outcome = await writeItem(
     db,
     idempotencyRecords.put(
@@ -72,7 +83,7 @@ export async function beginIdempotentRequest(
         digest,
         status: 'in_progress',
         requestDigest: request.requestDigest,
-        leaseExpiresAt: nowMillis + leaseMillis,
+        leaseExpiresAt,
         expiresAt: nowSeconds + idempotencyRetentionSeconds,
       },
       {
@@ -84,7 +95,9 @@ export async function beginIdempotentRequest(
       },
     ),
   );
-  if (outcome.written) return { kind: 'started', recordKey: idempotencyKey(digest) };
+  if (outcome.written) {
+    return { kind: 'started', claim: { recordKey: idempotencyKey(digest), leaseExpiresAt } };
+  }
   const existing = idempotencyRecords.parse({ digest, ...outcome.current });
   if (existing.requestDigest !== request.requestDigest) throw idempotencyKeyReused();
   if (existing.status === 'completed' && existing.response) {
@@ -93,25 +106,31 @@ export async function beginIdempotentRequest(
   throw requestInProgress();
 }
 
+/**
+ * Stores the first answer with the key. False when the lease ran out and another
+ * request took the key over meanwhile: its answer, not this one, is the key's.
+ */
 export async function completeIdempotentRequest(
   db: Db,
-  recordKey: ReturnType<typeof idempotencyKey>,
+  claim: IdempotencyClaim,
   response: StoredResponse,
-): Promise<void> {
-  await writeItem(
+): Promise<boolean> {
+  const outcome = await writeItem(
     db,
-    idempotencyRecords.update(recordKey, { set: { status: 'completed', response } }),
+    idempotencyRecords.update(
+      claim.recordKey,
+      { set: { status: 'completed', response } },
+      { condition: stillHeldBy(claim) },
+    ),
   );
+  return outcome.written;
 }
 
 /** A request that failed leaves no trace: the same key may be used again. */
-export async function releaseIdempotentRequest(
-  db: Db,
-  recordKey: ReturnType<typeof idempotencyKey>,
-): Promise<void> {
+export async function releaseIdempotentRequest(db: Db, claim: IdempotencyClaim): Promise<void> {
   // A failed condition means someone else took over an expired lease: not ours to delete.
   await writeItem(
     db,
-    idempotencyRecords.delete(recordKey, { condition: eq('status', 'in_progress') }),
+    idempotencyRecords.delete(claim.recordKey, { condition: stillHeldBy(claim) }),
   );
 }

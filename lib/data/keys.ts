@@ -66,7 +66,7 @@ export const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BA
 
 /** The termination cascade of a main office: one job item beside the customer, advanced chunk by chunk. */
 export const terminationCascadeKey = (mainOfficeId: string) =>
-  ({ pk: `CUSTOMER#${mainOfficeId}`, sk: 'TERMINATION_CASCADE' }) as const;
+  ({ pk: `${customerPartitionPrefix}${mainOfficeId}`, sk: 'TERMINATION_CASCADE' }) as const;
 
 /**
  * One registry item per phone number, accounts and aliases alike: its conditional put
@@ -82,7 +82,7 @@ export const systemConfigKey = { pk: 'SYSTEM', sk: 'CONFIG' } as const;
 
 /** How many phone lines a customer has ever been given: lets the termination effect check it saw them all. */
 export const customerLineCountKey = (customerId: string) =>
-  ({ pk: `CUSTOMER#${customerId}`, sk: 'LINE_COUNT' }) as const;
+  ({ pk: `${customerPartitionPrefix}${customerId}`, sk: 'LINE_COUNT' }) as const;
 
 export type PbxKind = 'extension' | 'huntGroup';
 const pbxPrefix: Record<PbxKind, string> = { extension: 'EXTENSION#', huntGroup: 'HUNT_GROUP#' };
@@ -93,7 +93,7 @@ export const pbxSortKey = (kind: PbxKind, number: string) =>
 export const pbxSortPrefix = (kind: PbxKind) => pbxPrefix[kind];
 
 export const pbxItemKey = (customerId: string, kind: PbxKind, number: string) =>
-  ({ pk: `CUSTOMER#${customerId}`, sk: pbxSortKey(kind, number) }) as const;
+  ({ pk: `${customerPartitionPrefix}${customerId}`, sk: pbxSortKey(kind, number) }) as const;
 
 /**
  * A customer's PBX number registry: `own` (its numbers) and, when it is the root of a
@@ -103,4 +103,4 @@ export const pbxItemKey = (customerId: string, kind: PbxKind, number: string) =>
  * conditioned on the sets it read.
  */
 export const pbxRegistryKey = (customerId: string) =>
-  ({ pk: `CUSTOMER#${customerId}`, sk: 'PBX_NUMBERS' }) as const;
+  ({ pk: `${customerPartitionPrefix}${customerId}`, sk: 'PBX_NUMBERS' }) as const;

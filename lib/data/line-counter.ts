@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Db } from './client.js';
-import { defineEntity } from './entity.js';
-import { customerLineCountKey, customerPartitionPrefix, entityTypes } from './keys.js';
+import { defineEntity, withCustomerIdFromKey } from './entity.js';
+import { customerLineCountKey, entityTypes } from './keys.js';
 import type { WriteRequest } from './table.js';
 
 /**
@@ -15,13 +15,7 @@ const lineCounterFields = z.object({
   customerId: z.string(),
   lineCount: z.number().int().min(0).default(0),
 });
-const lineCounterSchema = z.preprocess(
-  (item) =>
-    typeof item === 'object' && item !== null && 'pk' in item
-      ? { customerId: String(item.pk).slice(customerPartitionPrefix.length), ...item }
-      : item,
-  lineCounterFields,
-);
+const lineCounterSchema = withCustomerIdFromKey(lineCounterFields);
 
 const lineCounters = defineEntity({
   type: entityTypes.lineCounter,

@@ -1,7 +1,6 @@
 import * as z from 'zod';
-import type { Db } from './client.js';
-import { defineEntity } from './entity.js';
-import { customerPartitionPrefix, entityTypes, pbxRegistryKey } from './keys.js';
+import { defineEntity, withCustomerIdFromKey } from './entity.js';
+import { entityTypes, pbxRegistryKey } from './keys.js';
 import { itemId } from './table.js';
 
 /**
@@ -20,14 +19,7 @@ const registryFields = z.object({
   /** On a branch: hunt-group members that are its main office's extensions (they block leaving it). */
   inheritedMembers: z.number().optional(),
 });
-/** Registries are only ever written by updates, so the owner's id is read from the key. */
-export const numberRegistrySchema = z.preprocess(
-  (item) =>
-    typeof item === 'object' && item !== null && 'pk' in item
-      ? { customerId: String(item.pk).slice(customerPartitionPrefix.length), ...item }
-      : item,
-  registryFields,
-);
+export const numberRegistrySchema = withCustomerIdFromKey(registryFields);
 export type NumberRegistry = z.infer<typeof registryFields>;
 
 export const numberRegistries = defineEntity({
@@ -44,7 +36,3 @@ export const registryOf = (
   const item = items.get(itemId(pbxRegistryKey(customerId)));
   return item ? numberRegistries.parse(item) : { customerId };
 };
-
-export async function readRegistry(db: Db, customerId: string): Promise<NumberRegistry> {
-  return (await numberRegistries.get(db, pbxRegistryKey(customerId))) ?? { customerId };
-}

@@ -10,6 +10,10 @@ type Key = Record<string, string>;
 /** DynamoDB's limit for a sort key; partition keys are shorter still in this table. */
 const maxKeyBytes = 1024;
 
+/** A cursor this list did not issue (or one of another list): 400, reported on the query parameter. */
+export const invalidCursor = () =>
+  validationFailed([{ path: 'query.cursor', message: 'is not a cursor of this list' }]);
+
 /** Cursors are opaque to callers: base64url JSON of the last item's key. */
 export const encodeCursor = (key: Key): string =>
   Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
@@ -26,15 +30,13 @@ export function decodeCursor(
   /** Further checks of the key's shape, so DynamoDB never sees a start key it would refuse. */
   isValidKey: (key: Key) => boolean = () => true,
 ): Key {
-  const invalid = () =>
-    validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidCursor();
   const entries = Object.entries(parsed);
   const wellFormed =
     entries.length === attributes.length &&
@@ -46,9 +48,9 @@ export function decodeCursor(
         value.isWellFormed() &&
         Buffer.byteLength(value) <= maxKeyBytes,
     );
-  if (!wellFormed) throw invalid();
+  if (!wellFormed) throw invalidCursor();
   const key = parsed as Key;
-  if (key[partition.attribute] !== partition.value || !isValidKey(key)) throw invalid();
+  if (key[partition.attribute] !== partition.value || !isValidKey(key)) throw invalidCursor();
   return key;
 }
 

@@ -63,16 +63,22 @@ export class WriteConflict extends Error {
   }
 }
 
-/** The command input of one write, as a single command or as a transaction item. */
-function writeInput(tableName: string, request: WriteRequest) {
-  const expressions = compileExpressions({
+/**
+ * What every write's command input holds: the table, the compiled expressions and,
+ * when `returnOld`, the item as it was on a failed condition.
+ */
+const writeBase = (tableName: string, request: WriteRequest, returnOld: boolean) => ({
+  TableName: tableName,
+  ...compileExpressions({
     condition: request.condition,
     update: request.kind === 'update' ? request.update : undefined,
-  });
-  const returnOld = request.onConditionFailed
-    ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
-    : {};
-  const base = { TableName: tableName, ...expressions, ...returnOld };
+  }),
+  ...(returnOld ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+});
+
+/** A write as a transaction item; the item as it was comes back only where a failure means something. */
+function transactionItem(tableName: string, request: WriteRequest) {
+  const base = writeBase(tableName, request, request.onConditionFailed !== undefined);
   switch (request.kind) {
     case 'put':
       return { Put: { ...base, Item: request.item } };
@@ -100,15 +106,7 @@ export async function writeItem(
   request: WriteRequest,
   options: { readonly returnNew?: boolean } = {},
 ): Promise<WriteOutcome> {
-  const expressions = compileExpressions({
-    condition: request.condition,
-    update: request.kind === 'update' ? request.update : undefined,
-  });
-  const base = {
-    TableName: db.tableName,
-    ...expressions,
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-  };
+  const base = writeBase(db.tableName, request, true);
   try {
     switch (request.kind) {
       case 'put':
@@ -138,9 +136,6 @@ export async function writeItem(
   }
 }
 
-/** DynamoDB's limit on the items of one transaction. */
-export const maxTransactionItems = 100;
-
 /**
  * All the writes or none, in one round trip. When the transaction is cancelled, the
  * first request (in the order given: list them in the order their errors should win)
@@ -156,7 +151,7 @@ export async function transact(db: Db, requests: readonly WriteRequest[]): Promi
   try {
     await db.client.send(
       new TransactWriteCommand({
-        TransactItems: requests.map((request) => writeInput(db.tableName, request)) as never,
+        TransactItems: requests.map((request) => transactionItem(db.tableName, request)) as never,
       }),
     );
   } catch (error) {

@@ -1,24 +1,15 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { concurrentUpdate } from '../errors.js';
 import { WriteConflict } from './table.js';
 
 /**
- * A plain write that meets an item inside another request's transaction fails with
- * TransactionConflictException, which the SDK does not retry; neither does it retry a
- * transaction cancelled by a conflict or a failed condition (`WriteConflict` from
- * lib/data/table.ts). These are the outcomes a fresh attempt can change.
+ * The outcomes a fresh attempt can change: a plain write that meets an item inside
+ * another request's transaction (TransactionConflictException, which the SDK does not
+ * retry), and a transaction lost to a concurrent writer or cancelled by a condition
+ * that declares no error (`transact` in lib/data/table.ts raises both as WriteConflict).
  */
-export function isWriteConflict(error: unknown): boolean {
-  if (error instanceof WriteConflict) return true;
-  if ((error as { name?: string } | null)?.name === 'TransactionConflictException') return true;
-  if (error instanceof TransactionCanceledException) {
-    const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
-    return codes.every((code) =>
-      ['None', 'ConditionalCheckFailed', 'TransactionConflict'].includes(code),
-    );
-  }
-  return false;
-}
+export const isWriteConflict = (error: unknown): boolean =>
+  error instanceof WriteConflict ||
+  (error as { name?: string } | null)?.name === 'TransactionConflictException';
 
 /** Jittered exponential pause before attempt `attempt + 1`: 10, 20, 40… ms, at most 250. */
 export const backOff = (attempt: number): Promise<void> =>

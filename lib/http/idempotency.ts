@@ -2,9 +2,9 @@ import {
   beginIdempotentRequest,
   completeIdempotentRequest,
   digestOf,
+  type IdempotencyClaim,
   releaseIdempotentRequest,
 } from '../data/idempotency-record.js';
-import type { idempotencyKey } from '../data/keys.js';
 import { logger } from '../observability/logger.js';
 import type { ServiceContext } from '../service-context.js';
 import type { ApiEvent, ApiMiddleware } from './api-types.js';
@@ -30,7 +30,7 @@ const defaultLeaseMillis = 30_000;
  * Only a 2xx answer is remembered; any failure releases the key and writes nothing.
  */
 export function idempotency(context: () => ServiceContext): ApiMiddleware {
-  const claimed = new WeakMap<ApiEvent, ReturnType<typeof idempotencyKey>>();
+  const claimed = new WeakMap<ApiEvent, IdempotencyClaim>();
   return {
     before: async ({ event, context: lambdaContext }) => {
       const key = event.headers?.['idempotency-key'];
@@ -55,29 +55,30 @@ export function idempotency(context: () => ServiceContext): ApiMiddleware {
         const { statusCode, headers, body } = outcome.response;
         return { statusCode, headers: { ...headers, 'idempotent-replayed': 'true' }, body };
       }
-      claimed.set(event, outcome.recordKey);
+      claimed.set(event, outcome.claim);
     },
     after: async ({ event, response }) => {
-      const recordKey = claimed.get(event);
-      if (!recordKey || !response) return;
+      const claim = claimed.get(event);
+      if (!claim || !response) return;
       try {
-        await completeIdempotentRequest(context().db, recordKey, {
+        const recorded = await completeIdempotentRequest(context().db, claim, {
           statusCode: response.statusCode ?? 200,
           headers: Object.fromEntries(
             Object.entries(response.headers ?? {}).map(([name, value]) => [name, String(value)]),
           ),
           body: response.body ?? '',
         });
+        if (!recorded) logger.warn('The idempotency lease ran out before the answer was recorded');
       } catch (error) {
         // The work is done: answer it. The claim stays in progress until its lease ends.
         logger.error('Could not record the idempotent response', error as Error);
       }
     },
     onError: async ({ event }) => {
-      const recordKey = claimed.get(event);
-      if (!recordKey) return;
+      const claim = claimed.get(event);
+      if (!claim) return;
       // A release that fails leaves the claim to expire with its lease; the answer is still the error.
-      await releaseIdempotentRequest(context().db, recordKey).catch((error: unknown) =>
+      await releaseIdempotentRequest(context().db, claim).catch((error: unknown) =>
         logger.error('Could not release the idempotency key', error as Error),
       );
     },

@@ -399,7 +399,7 @@ describe('listing customers', () => {
     const foreign = await api.request('GET', `/customers?limit=1&cursor=${first.body.nextCursor}`, {
       token: await api.tokens.reseller('cursor-r2'),
     });
-    expect(foreign).toMatchObject({ status: 400, body: { errors: [{ path: 'cursor' }] } });
+    expect(foreign).toMatchObject({ status: 400, body: { errors: [{ path: 'query.cursor' }] } });
   });
 });
 
@@ -553,7 +553,7 @@ describe('inputs at the edges of what DynamoDB accepts', () => {
         token,
       },
     );
-    expect(reused).toMatchObject({ status: 400, body: { errors: [{ path: 'cursor' }] } });
+    expect(reused).toMatchObject({ status: 400, body: { errors: [{ path: 'query.cursor' }] } });
   });
 
   it('writes nothing for a rename to the same name: the ETag stays', async () => {

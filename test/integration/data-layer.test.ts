@@ -21,6 +21,11 @@ import {
   oneOf,
   or,
 } from '../../lib/data/expressions.js';
+import {
+  beginIdempotentRequest,
+  completeIdempotentRequest,
+  releaseIdempotentRequest,
+} from '../../lib/data/idempotency-record.js';
 import { getItem, queryItems, transact, WriteConflict, writeItem } from '../../lib/data/table.js';
 
 /**
@@ -190,5 +195,25 @@ describe('queries', () => {
       projection: ['sk'],
     });
     expect(range.items).toEqual([{ sk: 'ITEM#2' }, { sk: 'ITEM#3' }, { sk: 'OTHER#1' }]);
+  });
+});
+
+describe('idempotency claims', () => {
+  const request = { scope: 'admin\nPOST /customers\nnull\nkey-1', requestDigest: 'body-1' };
+  const answer = (body: string) => ({ statusCode: 201, headers: {}, body });
+
+  it('lets only the request still holding the lease complete or release the key', async () => {
+    const first = await beginIdempotentRequest(db, request, new Date(1_000), 10);
+    // The first request's Lambda stalls past its lease; a retry takes the key over.
+    const second = await beginIdempotentRequest(db, request, new Date(2_000), 30_000);
+    if (first.kind !== 'started' || second.kind !== 'started') throw new Error('not claimed');
+
+    expect(await completeIdempotentRequest(db, first.claim, answer('first'))).toBe(false);
+    await releaseIdempotentRequest(db, first.claim);
+    expect(await getItem(db, second.claim.recordKey)).toMatchObject({ status: 'in_progress' });
+
+    expect(await completeIdempotentRequest(db, second.claim, answer('second'))).toBe(true);
+    const replay = await beginIdempotentRequest(db, request, new Date(3_000), 30_000);
+    expect(replay).toEqual({ kind: 'replay', response: answer('second') });
   });
 });

@@ -1,8 +1,7 @@
 import { mainOfficeOf } from '../../data/customer.js';
 import { type PbxKind, pbxSortKey, pbxSortPrefix } from '../../data/keys.js';
-import type { Page } from '../../data/pagination.js';
+import { invalidCursor, type Page } from '../../data/pagination.js';
 import { type PbxItem, queryPbxItems } from '../../data/pbx-item.js';
-import { validationFailed } from '../../errors.js';
 import type { Extension, HuntGroup } from '../../schemas/pbx.js';
 import type { ServiceContext } from '../../service-context.js';
 import { type Caller, readVisibleCustomer } from '../access.js';
@@ -45,7 +44,6 @@ export async function listPbxItems(
 function decodePbxCursor(cursor: string, kind: PbxKind): string {
   const sk = Buffer.from(cursor, 'base64url').toString('utf8');
   const pattern = new RegExp(`^${pbxSortPrefix(kind)}\\d#\\d{1,8}$`);
-  if (!pattern.test(sk))
-    throw validationFailed([{ path: 'cursor', message: 'is not a cursor of this list' }]);
+  if (!pattern.test(sk)) throw invalidCursor();
   return sk;
 }

@@ -62,7 +62,7 @@ export const customersRoutes = {
     responses: {
       200: { description: 'The changed customer', schema: customerSchema, headers: ['ETag'] },
     },
-    errorCodes: ['customer_terminated', 'precondition_failed'],
+    errorCodes: ['customer_terminated', 'precondition_failed', 'concurrent_update'],
   }),
   terminateCustomer: defineRoute({
     operationId: 'terminateCustomer',

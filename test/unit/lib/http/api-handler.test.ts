@@ -38,19 +38,19 @@ const call = (error: Error) =>
   );
 
 afterEach(() => {
-  undeclaredErrorCodes.length = 0;
+  undeclaredErrorCodes.clear();
 });
 
 describe('the error codes a route answers', () => {
   it('answers a code the route does not declare, and records it so the suites fail', async () => {
     const result = await call(customerTerminated('x'));
     expect(result.statusCode).toBe(409);
-    expect(undeclaredErrorCodes).toEqual([{ operationId: 'probe', code: 'customer_terminated' }]);
+    expect([...undeclaredErrorCodes]).toEqual(['probe customer_terminated']);
   });
 
   it('records nothing for a code implied by the route’s flags (404 for a path parameter)', async () => {
     const result = await call(notFound());
     expect(result.statusCode).toBe(404);
-    expect(undeclaredErrorCodes).toEqual([]);
+    expect([...undeclaredErrorCodes]).toEqual([]);
   });
 });

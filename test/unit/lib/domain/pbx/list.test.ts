@@ -251,7 +251,7 @@ describe('listPbxItems', () => {
     ).rejects.toMatchObject({
       status: 400,
       code: 'validation_failed',
-      errors: [{ path: 'cursor' }],
+      errors: [{ path: 'query.cursor' }],
     });
     expect(ddb.calls()).toHaveLength(0);
   });
