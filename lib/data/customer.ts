@@ -2,17 +2,27 @@ import * as z from 'zod';
 import { idPattern } from '../schemas/common.js';
 import { type Customer, customerSchema } from '../schemas/customers.js';
 import type { Db } from './client.js';
+import { didBatchIn } from './did-batch.js';
 import { defineEntity } from './entity.js';
+import type { UpdateSpec } from './expressions.js';
 import {
   allCustomersPartition,
   branchesPartition,
   customerKey,
   customerNameSort,
+  customerPartitionPrefix,
+  didBatchKey,
   entityTypes,
   mainOfficesPartition,
+  pbxRegistryKey,
   resellerMainOfficesPartition,
   resellerPartition,
+  searchableName,
 } from './keys.js';
+import { type NumberRegistry, registryOf } from './number-registry.js';
+import { decodeCursor, type Page, pageFrom } from './pagination.js';
+import { batchGetItems, queryItems } from './table.js';
+import type { IndexName } from './table-definition.js';
 import { type ETag, etagOf } from './versioning.js';
 
 /**
@@ -57,27 +67,102 @@ export const mainOfficeOf = (record: CustomerRecord): string | null =>
  */
 export const numberGroupOf = (record: CustomerRecord): string => mainOfficeOf(record) ?? record.id;
 
+/** The name-sorted indexes customers are listed from, each by the partition attribute its items carry. */
+const nameIndexes = {
+  all: { name: 'byName', partitionKey: 'allPk' },
+  reseller: { name: 'byReseller', partitionKey: 'resellerPk' },
+  mainOffices: { name: 'mainOffices', partitionKey: 'mainOfficeAllPk' },
+  resellerMainOffices: { name: 'mainOfficesByReseller', partitionKey: 'mainOfficeResellerPk' },
+  branches: { name: 'branchesByMainOffice', partitionKey: 'mainOfficePk' },
+} as const satisfies Record<string, { readonly name: IndexName; readonly partitionKey: string }>;
+
+/** The sort key of every name-sorted index. */
+const nameSortKey = 'nameSk';
+
+/** A list of customers sorted by name: one partition of a name-sorted index. */
+export interface CustomerList {
+  readonly index: (typeof nameIndexes)[keyof typeof nameIndexes];
+  readonly partition: string;
+}
+
+export const customerLists = {
+  /** Every customer: the admin's list. */
+  all: (): CustomerList => ({ index: nameIndexes.all, partition: allCustomersPartition }),
+  ofReseller: (resellerId: string): CustomerList => ({
+    index: nameIndexes.reseller,
+    partition: resellerPartition(resellerId),
+  }),
+  /** The "Main office" dropdown: active main offices only (the index is sparse). */
+  mainOffices: (): CustomerList => ({
+    index: nameIndexes.mainOffices,
+    partition: mainOfficesPartition,
+  }),
+  mainOfficesOfReseller: (resellerId: string): CustomerList => ({
+    index: nameIndexes.resellerMainOffices,
+    partition: resellerMainOfficesPartition(resellerId),
+  }),
+  branchesOf: (mainOfficeId: string): CustomerList => ({
+    index: nameIndexes.branches,
+    partition: branchesPartition(mainOfficeId),
+  }),
+};
+
+/** Whether the customer is offered in the "Main office" dropdown: an active main office. */
+export const inMainOfficeDropdown = (record: CustomerRecord): boolean =>
+  record.status === 'active' && isMainOffice(record);
+
+/** The lists a customer shows in: they follow from its state. */
+function listsOf(record: CustomerRecord): CustomerList[] {
+  const inDropdown = inMainOfficeDropdown(record);
+  const mainOfficeId = mainOfficeOf(record);
+  return [
+    customerLists.all(),
+    ...(record.resellerId ? [customerLists.ofReseller(record.resellerId)] : []),
+    ...(inDropdown ? [customerLists.mainOffices()] : []),
+    ...(inDropdown && record.resellerId
+      ? [customerLists.mainOfficesOfReseller(record.resellerId)]
+      : []),
+    ...(mainOfficeId ? [customerLists.branchesOf(mainOfficeId)] : []),
+  ];
+}
+
 /**
  * Every index attribute follows from the customer's state, so a write that puts the
  * whole item can never leave an index entry behind: lists by name, the "Main office"
  * dropdown (active main offices only) and the branches of a main office.
  */
 export function customerIndexAttributes(record: CustomerRecord): Record<string, string> {
-  const attributes: Record<string, string> = {
-    allPk: allCustomersPartition,
-    nameSk: customerNameSort(record.name, record.id),
+  return {
+    ...Object.fromEntries(
+      listsOf(record).map(({ index, partition }) => [index.partitionKey, partition]),
+    ),
+    [nameSortKey]: customerNameSort(record.name, record.id),
+    numberGroup: numberGroupOf(record),
   };
-  if (record.resellerId) attributes.resellerPk = resellerPartition(record.resellerId);
-  if (record.status === 'active' && isMainOffice(record)) {
-    attributes.mainOfficeAllPk = mainOfficesPartition;
-    if (record.resellerId)
-      attributes.mainOfficeResellerPk = resellerMainOfficesPartition(record.resellerId);
-  }
-  const mainOfficeId = mainOfficeOf(record);
-  if (mainOfficeId) attributes.mainOfficePk = branchesPartition(mainOfficeId);
-  attributes.numberGroup = numberGroupOf(record);
-  return attributes;
 }
+
+/** What an update that renames a customer also sets: its place in every name-sorted list. */
+export const indexChangesOnRename = (name: string, id: string): Record<string, string> => ({
+  [nameSortKey]: customerNameSort(name, id),
+});
+
+/** A terminated customer leaves the "Main office" dropdown, whose indexes hold active main offices only. */
+const indexChangesOnTermination = {
+  remove: [nameIndexes.mainOffices.partitionKey, nameIndexes.resellerMainOffices.partitionKey],
+} as const satisfies UpdateSpec;
+
+/**
+ * The update that terminates a customer, by request or by its main office: the
+ * status and who terminated it, a new version, and its index entries in the same write.
+ */
+export const terminationUpdate = (
+  terminatedBy: NonNullable<CustomerRecord['terminatedBy']>,
+  now: string,
+): UpdateSpec => ({
+  set: { status: 'terminated', terminatedAt: now, terminatedBy, updatedAt: now },
+  add: { version: 1 },
+  ...indexChangesOnTermination,
+});
 
 /** The customer entity: its item carries every index attribute its state implies. */
 export const customers = defineEntity({
@@ -106,17 +191,125 @@ export async function readCustomers(
  * Whether a decoded cursor is the key of a customer in a name-sorted index, inside
  * the prefix being listed: DynamoDB refuses a start key outside the query's range.
  */
-export function isCustomerNameKey(
-  key: Record<string, string>,
-  prefix: string | undefined,
-): boolean {
-  const id = key.pk?.startsWith('CUSTOMER#') ? key.pk.slice('CUSTOMER#'.length) : '';
+function isCustomerNameKey(key: Record<string, string>, prefix: string | undefined): boolean {
+  const id = key.pk?.startsWith(customerPartitionPrefix)
+    ? key.pk.slice(customerPartitionPrefix.length)
+    : '';
+  const sortKey = key[nameSortKey];
   return (
     idPattern.test(id) &&
     key.sk === customerKey(id).sk &&
-    (key.nameSk?.endsWith(`#${id}`) ?? false) &&
-    (prefix === undefined || (key.nameSk?.startsWith(prefix) ?? false))
+    (sortKey?.endsWith(`#${id}`) ?? false) &&
+    (prefix === undefined || (sortKey?.startsWith(prefix) ?? false))
   );
+}
+
+/** Whether a name matches a prefix as the prefix search of a name-sorted list does. */
+export const nameStartsWith = (name: string, prefix: string): boolean =>
+  searchableName(name).startsWith(searchableName(prefix));
+
+/**
+ * One page of a list of customers by name, optionally only those whose name starts
+ * with a prefix (case- and width-insensitive). The cursor is the index key of the
+ * page's last customer; one that is no key of this list and prefix answers 400.
+ */
+export async function queryCustomersByName(
+  db: Db,
+  list: CustomerList,
+  query: {
+    readonly namePrefix?: string | undefined;
+    readonly limit: number;
+    readonly cursor?: string | undefined;
+  },
+): Promise<Page<CustomerRecord>> {
+  const { name: index, partitionKey } = list.index;
+  const keyAttributes = ['pk', 'sk', partitionKey, nameSortKey];
+  const prefix = query.namePrefix ? searchableName(query.namePrefix) : undefined;
+  const startKey = query.cursor
+    ? decodeCursor(
+        query.cursor,
+        keyAttributes,
+        { attribute: partitionKey, value: list.partition },
+        (key) => isCustomerNameKey(key, prefix),
+      )
+    : undefined;
+  const { items } = await queryItems(db, {
+    index,
+    key: {
+      partition: [partitionKey, list.partition],
+      ...(prefix ? { sort: { attribute: nameSortKey, beginsWith: prefix } } : {}),
+    },
+    limit: query.limit + 1,
+    startKey,
+  });
+  return pageFrom(items, query.limit, keyAttributes, parseCustomerRecord);
+}
+
+const branchRowSchema = customerRecordSchema.pick({ id: true, status: true });
+/** A branch as the walk over a main office's branches sees it. */
+export type BranchRow = z.infer<typeof branchRowSchema>;
+/** Where a walk over a main office's branches goes on (opaque; JSON-serialisable). */
+export type BranchPageKey = Record<string, unknown>;
+
+/**
+ * One page of the branches of a main office, ids and statuses only, from the branch
+ * index (eventually consistent: a link committed a moment ago may be missing).
+ * `nextPage` is undefined after the last page.
+ */
+export async function queryBranchIds(
+  db: Db,
+  mainOfficeId: string,
+  page: { readonly limit: number; readonly startKey: BranchPageKey | undefined },
+): Promise<{ branches: BranchRow[]; nextPage: BranchPageKey | undefined }> {
+  const { index, partition } = customerLists.branchesOf(mainOfficeId);
+  const { items, lastKey } = await queryItems(db, {
+    index: index.name,
+    key: { partition: [index.partitionKey, partition] },
+    projection: ['id', 'status'],
+    limit: page.limit,
+    startKey: page.startKey,
+  });
+  return { branches: items.map((item) => branchRowSchema.parse(item)), nextPage: lastKey };
+}
+
+/** What a change of a customer's panel is checked against, as read together. */
+export interface PanelInputs {
+  readonly customer: CustomerRecord | undefined;
+  readonly mainOffice: CustomerRecord | undefined;
+  /** Whether the DID batch asked for exists (false when none was asked for). */
+  readonly didBatchFound: boolean;
+  /** A customer's PBX number registry as read; the empty one when it has none or none was read. */
+  readonly registryOf: (customerId: string) => NumberRegistry;
+}
+
+/**
+ * The reads of a panel change in one strongly consistent BatchGetItem: the customer,
+ * the main office it names, the DID batch it names, and, with `registries`, both
+ * customers' PBX number registries (a link moves numbers between their groups).
+ */
+export async function readPanelInputs(
+  db: Db,
+  request: {
+    readonly customerId: string;
+    readonly mainOfficeId?: string | undefined;
+    readonly didBatchId?: string | null | undefined;
+    readonly registries: boolean;
+  },
+): Promise<PanelInputs> {
+  const { customerId, mainOfficeId, didBatchId, registries } = request;
+  const items = await batchGetItems(db, [
+    customerKey(customerId),
+    ...(mainOfficeId ? [customerKey(mainOfficeId)] : []),
+    ...(didBatchId ? [didBatchKey(didBatchId)] : []),
+    ...(registries ? [pbxRegistryKey(customerId)] : []),
+    ...(registries && mainOfficeId ? [pbxRegistryKey(mainOfficeId)] : []),
+  ]);
+  return {
+    customer: customers.from(items, customerKey(customerId)),
+    mainOffice: mainOfficeId ? customers.from(items, customerKey(mainOfficeId)) : undefined,
+    didBatchFound: didBatchId ? didBatchIn(items, didBatchId) : false,
+    registryOf: (id) => registryOf(items, id),
+  };
 }
 
 /** The whole item of a customer: keys, type, index attributes and the record. */

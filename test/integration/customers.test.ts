@@ -370,6 +370,24 @@ describe('listing customers', () => {
     expect(page.body.nextCursor).toBeNull();
   });
 
+  it('lists a renamed customer under its new name, in its new place, and no longer under the old', async () => {
+    const token = await api.tokens.reseller('rename-r1');
+    const zeta = await create(token, { name: 'Zeta Corp' });
+    await create(token, { name: 'Beta Corp' });
+    const renamed = await api.request('PATCH', `/customers/${zeta.id}`, {
+      token,
+      body: { name: 'Alpha Corp' },
+    });
+    expect(renamed.status).toBe(200);
+    const all = await api.request('GET', '/customers', { token });
+    expect(all.body.items.map((item: { name: string }) => item.name)).toEqual([
+      'Alpha Corp',
+      'Beta Corp',
+    ]);
+    const old = await api.request('GET', '/customers?q=zeta', { token });
+    expect(old.body.items).toEqual([]);
+  });
+
   it('shows a customer only itself', async () => {
     const mine = await create(admin, { name: 'Self Only' });
     const page = await api.request('GET', '/customers', {

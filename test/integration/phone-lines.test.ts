@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   UpdateCommand,
   type UpdateCommandInput,
@@ -58,7 +59,14 @@ const routing = (number: string) =>
 describe('accounts and aliases', () => {
   it('creates and lists a customer’s accounts and an account’s aliases', async () => {
     const { id } = await createCustomer(api, admin);
-    const first = await account(id);
+    const first = freshNumber();
+    const created = await api.request('POST', `/customers/${id}/accounts`, {
+      token: admin,
+      body: { number: first },
+    });
+    expect(created).toMatchObject({ status: 201, body: { number: first, customerId: id } });
+    // An account has no URL of its own: Location names the list it is in.
+    expect(created.headers.get('location')).toBe(`/customers/${id}/accounts`);
     const second = await account(id);
     const listed = await api.request('GET', `/customers/${id}/accounts`, { token: admin });
     expect(listed.body.items.map((item: { number: string }) => item.number)).toEqual([
@@ -459,14 +467,20 @@ describe('versions: ETag and If-Match', () => {
       headers: ifMatch === undefined ? {} : { 'if-match': ifMatch },
     });
 
-  /** Writes the table directly, as a deployment of before versions left it. */
-  async function rawUpdate(input: Omit<UpdateCommandInput, 'TableName'>) {
+  /** Sends one command to the table directly, past the service. */
+  async function rawSend(command: (tableName: string) => UpdateCommand | DeleteCommand) {
     const db = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: api.runtime.dynamodbEndpoint }),
     );
-    await db.send(new UpdateCommand({ TableName: api.runtime.tableName, ...input }));
+    await db.send(command(api.runtime.tableName));
     db.destroy();
   }
+  /** Writes the table directly, as a deployment of before versions left it. */
+  const rawUpdate = (input: Omit<UpdateCommandInput, 'TableName'>) =>
+    rawSend((TableName) => new UpdateCommand({ TableName, ...input }));
+  /** Deletes an item directly, as before it was first written. */
+  const rawDelete = (Key: Record<string, string>) =>
+    rawSend((TableName) => new DeleteCommand({ TableName, Key }));
 
   it('gives an alias an ETag that each PATCH moves on, and refuses a stale If-Match with 412, changing nothing', async () => {
     const { id } = await createCustomer(api, admin);
@@ -491,10 +505,33 @@ describe('versions: ETag and If-Match', () => {
     expect(reread.body.authentication).toBe('disabled');
   });
 
+  it('keeps an alias’s ETag when a PATCH sets the policy it has, a stale If-Match still 412', async () => {
+    const { id } = await createCustomer(api, admin);
+    const number = (await alias(await account(id), 'enabled')).number;
+    expect((await patchAliasWith(number, 'disabled', '"1"')).headers.get('etag')).toBe('"2"');
+
+    for (const ifMatch of ['"2"', '*', undefined]) {
+      const same = await patchAliasWith(number, 'disabled', ifMatch);
+      expect(same).toMatchObject({ status: 200, body: { authentication: 'disabled' } });
+      expect(same.headers.get('etag')).toBe('"2"');
+    }
+    const stale = await patchAliasWith(number, 'disabled', '"1"');
+    expect(stale).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    expect(
+      (await api.request('GET', aliasPath(number), { token: admin })).headers.get('etag'),
+    ).toBe('"2"');
+
+    // The ETag the unchanging PATCHes answered still names the alias.
+    const changed = await patchAliasWith(number, 'enabled', '"2"');
+    expect(changed).toMatchObject({ status: 200, body: { authentication: 'enabled' } });
+    expect(changed.headers.get('etag')).toBe('"3"');
+  });
+
   it('lets exactly one of racing PATCHes with the same If-Match write; the others are 412', async () => {
     const { id } = await createCustomer(api, admin);
     const number = (await alias(await account(id), 'enabled')).number;
-    const policies = ['disabled', 'system', 'enabled', 'disabled', 'system'];
+    // None sets the policy it has, which would answer 200 without writing.
+    const policies = ['disabled', 'system', 'disabled', 'system', 'disabled'];
     const answers = await Promise.all(
       policies.map((policy) => patchAliasWith(number, policy, '"1"')),
     );
@@ -521,20 +558,31 @@ describe('versions: ETag and If-Match', () => {
     expect(changed.headers.get('etag')).toBe('"2"');
   });
 
-  it('gives the system configuration an ETag that each PATCH moves on, refusing a stale If-Match with 412', async () => {
+  /** The system configuration as it is: its value, the other value, and its version. */
+  async function currentConfig() {
     const read = await api.request('GET', '/system/config', { token: admin });
-    const version = Number(JSON.parse(read.headers.get('etag') ?? '""'));
+    const value: string = read.body.aliasAuthentication;
+    return {
+      value,
+      other: value === 'enabled' ? 'disabled' : 'enabled',
+      version: Number(JSON.parse(read.headers.get('etag') ?? '""')),
+    };
+  }
+  const etag = (version: number) => `"${version}"`;
+
+  it('gives the system configuration an ETag that each PATCH moves on, refusing a stale If-Match with 412', async () => {
+    const { value, other, version } = await currentConfig();
     expect(version).toBeGreaterThanOrEqual(1);
-    const etag = (at: number) => `"${at}"`;
 
-    const stale = await patchConfigWith('disabled', etag(version + 5));
+    const stale = await patchConfigWith(other, etag(version + 5));
     expect(stale).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
-    expect((await api.request('GET', '/system/config', { token: admin })).body).toEqual(read.body);
+    expect((await api.request('GET', '/system/config', { token: admin })).body).toEqual({
+      aliasAuthentication: value,
+    });
 
+    // All change the value, so none of them writes nothing and answers 200.
     const racing = await Promise.all(
-      ['disabled', 'enabled', 'disabled', 'enabled'].map((value) =>
-        patchConfigWith(value, etag(version)),
-      ),
+      Array.from({ length: 4 }, () => patchConfigWith(other, etag(version))),
     );
     expect(racing.filter((answer) => answer.status === 200)).toHaveLength(1);
     for (const answer of racing.filter((answer) => answer.status !== 200)) {
@@ -544,15 +592,44 @@ describe('versions: ETag and If-Match', () => {
     expect(winner?.headers.get('etag')).toBe(etag(version + 1));
     const reread = await api.request('GET', '/system/config', { token: admin });
     expect(reread.headers.get('etag')).toBe(etag(version + 1));
-    expect(reread.body).toEqual(winner?.body);
+    expect(reread.body).toEqual({ aliasAuthentication: other });
 
-    expect((await patchConfigWith('enabled', '*')).headers.get('etag')).toBe(etag(version + 2));
-    const restored = await patchConfigWith('enabled', `"1", ${etag(version + 2)}`);
-    expect(restored).toMatchObject({ status: 200, body: { aliasAuthentication: 'enabled' } });
-    expect(restored.headers.get('etag')).toBe(etag(version + 3));
+    expect((await patchConfigWith(value, '*')).headers.get('etag')).toBe(etag(version + 2));
+    const listed = await patchConfigWith(other, `"1", ${etag(version + 2)}`);
+    expect(listed).toMatchObject({ status: 200, body: { aliasAuthentication: other } });
+    expect(listed.headers.get('etag')).toBe(etag(version + 3));
+    await patchConfigWith('enabled');
+  });
+
+  it('keeps the system configuration’s ETag when a PATCH sets the value in force, a stale If-Match still 412', async () => {
+    const { value, other, version } = await currentConfig();
+
+    for (const ifMatch of [etag(version), '*', undefined]) {
+      const same = await patchConfigWith(value, ifMatch);
+      expect(same).toMatchObject({ status: 200, body: { aliasAuthentication: value } });
+      expect(same.headers.get('etag')).toBe(etag(version));
+    }
+    const stale = await patchConfigWith(value, etag(version + 5));
+    expect(stale).toMatchObject({ status: 412, body: { code: 'precondition_failed' } });
+    expect((await currentConfig()).version).toBe(version);
+
+    // The ETag the unchanging PATCHes answered still names the configuration.
+    const changed = await patchConfigWith(other, etag(version));
+    expect(changed).toMatchObject({ status: 200, body: { aliasAuthentication: other } });
+    expect(changed.headers.get('etag')).toBe(etag(version + 1));
+    await patchConfigWith('enabled');
   });
 
   it('counts the system configuration as version 1 before it is first written, and an item of before versions too', async () => {
+    await rawDelete(systemConfigKey);
+    const absent = await api.request('GET', '/system/config', { token: admin });
+    expect(absent).toMatchObject({ status: 200, body: { aliasAuthentication: 'enabled' } });
+    expect(absent.headers.get('etag')).toBe('"1"');
+    // The default is the value in force: setting it writes nothing.
+    expect((await patchConfigWith('enabled', '"1"')).headers.get('etag')).toBe('"1"');
+    expect((await patchConfigWith('disabled', '"2"')).status).toBe(412);
+    expect((await patchConfigWith('disabled', '"1"')).headers.get('etag')).toBe('"2"');
+
     await rawUpdate({ Key: systemConfigKey, UpdateExpression: 'REMOVE version' });
     const read = await api.request('GET', '/system/config', { token: admin });
     expect(read.headers.get('etag')).toBe('"1"');

@@ -9,7 +9,7 @@ export const handler = apiHandler(
     return {
       status: 201,
       body: account,
-      headers: { location: `/accounts/${encodeURIComponent(account.number)}/aliases` },
+      headers: { location: `/customers/${encodeURIComponent(account.customerId)}/accounts` },
     };
   },
 );

@@ -1,27 +1,22 @@
 import {
   type CustomerRecord,
+  customerLists,
   customers,
   etagOfRecord,
-  isCustomerNameKey,
-  isMainOffice,
+  indexChangesOnRename,
+  inMainOfficeDropdown,
   mainOfficeOf,
-  parseCustomerRecord,
+  nameStartsWith,
+  queryCustomersByName,
   readCustomer,
   readCustomers,
   toCustomer,
 } from '../../data/customer.js';
 import { notExists } from '../../data/expressions.js';
-import {
-  allCustomersPartition,
-  customerNameSort,
-  mainOfficesPartition,
-  resellerMainOfficesPartition,
-  resellerPartition,
-  searchableName,
-} from '../../data/keys.js';
-import { decodeCursor, type Page, pageFrom } from '../../data/pagination.js';
-import { queryItems, writeItem } from '../../data/table.js';
+import type { Page } from '../../data/pagination.js';
+import { transact } from '../../data/table.js';
 import type { ETag, IfMatch } from '../../data/versioning.js';
+import { retryOnWriteConflict } from '../../data/write-conflicts.js';
 import { forbidden } from '../../errors.js';
 import type { AdditionalInfo } from '../../schemas/additional-info.js';
 import type {
@@ -131,27 +126,31 @@ export async function createCustomer(
   input: CreateCustomerInput,
 ): Promise<VersionedCustomer> {
   const now = ctx.now().toISOString();
-  const record: CustomerRecord = {
-    id: ctx.newId(),
-    name: input.name,
-    resellerId: ownerOf(caller, input.resellerId),
-    businessModel: input.businessModel,
-    currency: input.currency,
-    billingPeriod: 'monthly',
-    timezone: input.timezone ?? 'UTC',
-    status: 'active',
-    createdAt: now,
-    updatedAt: now,
-    terminatedAt: null,
-    terminatedBy: null,
-    additionalInfo: defaultAdditionalInfo(),
-    version: 1,
-    otherCurrencyBranchCount: 0,
-    linkedWithOtherCurrency: false,
-  };
-  // Ids are fresh ULIDs; the condition turns an impossible collision into an error, not an overwrite.
-  const outcome = await writeItem(ctx.db, customers.put(record, { condition: notExists('pk') }));
-  if (!outcome.written) throw new Error(`Customer id ${record.id} collided`);
+  const resellerId = ownerOf(caller, input.resellerId);
+  // Ids are fresh ULIDs: the condition turns an (all but impossible) collision into
+  // another attempt with a new id, never an overwrite.
+  const record = await retryOnWriteConflict(async () => {
+    const fresh: CustomerRecord = {
+      id: ctx.newId(),
+      name: input.name,
+      resellerId,
+      businessModel: input.businessModel,
+      currency: input.currency,
+      billingPeriod: 'monthly',
+      timezone: input.timezone ?? 'UTC',
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+      terminatedAt: null,
+      terminatedBy: null,
+      additionalInfo: defaultAdditionalInfo(),
+      version: 1,
+      otherCurrencyBranchCount: 0,
+      linkedWithOtherCurrency: false,
+    };
+    await transact(ctx.db, [customers.put(fresh, { condition: notExists('pk') })]);
+    return fresh;
+  });
   return { customer: toCustomer(record), etag: etagOfRecord(record) };
 }
 
@@ -174,34 +173,25 @@ export async function patchCustomer(
   input: PatchCustomerInput,
   ifMatch: IfMatch,
 ): Promise<VersionedCustomer> {
-  const changes: Record<string, unknown> = {};
-  if (input.name !== undefined) {
-    changes.name = input.name;
-    changes.nameSk = customerNameSort(input.name, id);
-  }
+  const changes: Record<string, unknown> =
+    input.name === undefined ? {} : { name: input.name, ...indexChangesOnRename(input.name, id) };
   if (input.timezone !== undefined) changes.timezone = input.timezone;
   return presentWritten(ctx, await updateOwnAttributes(ctx, caller, id, changes, ifMatch));
 }
 
-/** Which index a list reads: the caller's scope, and the dropdown's sparse index for office=main. */
-function listIndex(caller: Exclude<Caller, { role: 'customer' }>, mainOfficesOnly: boolean) {
+/** The list a caller sees: its scope, or with office=main that scope's "Main office" dropdown. */
+function listOf(caller: Exclude<Caller, { role: 'customer' }>, mainOfficesOnly: boolean) {
   if (caller.role === 'reseller') {
     return mainOfficesOnly
-      ? {
-          name: 'mainOfficesByReseller',
-          pk: 'mainOfficeResellerPk',
-          value: resellerMainOfficesPartition(caller.resellerId),
-        }
-      : { name: 'byReseller', pk: 'resellerPk', value: resellerPartition(caller.resellerId) };
+      ? customerLists.mainOfficesOfReseller(caller.resellerId)
+      : customerLists.ofReseller(caller.resellerId);
   }
-  return mainOfficesOnly
-    ? { name: 'mainOffices', pk: 'mainOfficeAllPk', value: mainOfficesPartition }
-    : { name: 'byName', pk: 'allPk', value: allCustomersPartition };
+  return mainOfficesOnly ? customerLists.mainOffices() : customerLists.all();
 }
 
 /**
  * A page of the customers in the caller's scope by name, or with office=main the
- * "Main office" dropdown: active main offices only, from a sparse index.
+ * "Main office" dropdown: active main offices only.
  */
 export async function listCustomers(
   ctx: ServiceContext,
@@ -209,37 +199,12 @@ export async function listCustomers(
   query: ListCustomersQuery,
 ): Promise<Page<Customer>> {
   if (caller.role === 'customer') return listSelf(ctx, caller, query);
-  const index = listIndex(caller, query.office === 'main');
-  const page = await queryByName(ctx, index, query);
-  return { items: await presentCustomers(ctx, page.items), nextCursor: page.nextCursor };
-}
-
-/** One page of an index whose sort key is `nameSk`, optionally by name prefix. */
-export async function queryByName(
-  ctx: ServiceContext,
-  index: { readonly name: string; readonly pk: string; readonly value: string },
-  query: { readonly q?: string; readonly limit: number; readonly cursor?: string },
-): Promise<Page<CustomerRecord>> {
-  const keyAttributes = ['pk', 'sk', index.pk, 'nameSk'];
-  const prefix = query.q ? searchableName(query.q) : undefined;
-  const startKey = query.cursor
-    ? decodeCursor(
-        query.cursor,
-        keyAttributes,
-        { attribute: index.pk, value: index.value },
-        (key) => isCustomerNameKey(key, prefix),
-      )
-    : undefined;
-  const { items } = await queryItems(ctx.db, {
-    index: index.name,
-    key: {
-      partition: [index.pk, index.value],
-      ...(prefix ? { sort: { attribute: 'nameSk', beginsWith: prefix } } : {}),
-    },
-    limit: query.limit + 1,
-    startKey,
+  const page = await queryCustomersByName(ctx.db, listOf(caller, query.office === 'main'), {
+    namePrefix: query.q,
+    limit: query.limit,
+    cursor: query.cursor,
   });
-  return pageFrom(items, query.limit, keyAttributes, parseCustomerRecord);
+  return { items: await presentCustomers(ctx, page.items), nextCursor: page.nextCursor };
 }
 
 /** A customer's scope is itself: its list holds at most one entry. */
@@ -252,7 +217,7 @@ async function listSelf(
   const record = await readCustomer(ctx.db, caller.customerId);
   const matches =
     record &&
-    (!query.q || searchableName(record.name).startsWith(searchableName(query.q))) &&
-    (query.office !== 'main' || (record.status === 'active' && isMainOffice(record)));
+    (!query.q || nameStartsWith(record.name, query.q)) &&
+    (query.office !== 'main' || inMainOfficeDropdown(record));
   return { items: matches ? await presentCustomers(ctx, [record]) : [], nextCursor: null };
 }

@@ -1,15 +1,12 @@
-import { readCustomer } from '../../data/customer.js';
-import { branchesPartition } from '../../data/keys.js';
+import { customerLists, queryCustomersByName, readCustomer } from '../../data/customer.js';
 import type { Page } from '../../data/pagination.js';
 import type { Branch } from '../../schemas/additional-info.js';
 import type { ServiceContext } from '../../service-context.js';
 import { type Caller, visibleOrNotFound } from '../access.js';
-import { queryByName } from '../customers/customers.js';
 
 /**
- * The branches of a main office, by name, one page per query of the
- * `branchesByMainOffice` index. The main office is read beside the query, in
- * parallel, only to check the caller's scope.
+ * The branches of a main office, by name, one query per page. The main office is
+ * read beside the query, in parallel, only to check the caller's scope.
  */
 export async function listBranches(
   ctx: ServiceContext,
@@ -17,14 +14,9 @@ export async function listBranches(
   mainOfficeId: string,
   query: { readonly limit: number; readonly cursor?: string },
 ): Promise<Page<Branch>> {
-  const index = {
-    name: 'branchesByMainOffice',
-    pk: 'mainOfficePk',
-    value: branchesPartition(mainOfficeId),
-  };
   const [mainOffice, page] = await Promise.all([
     readCustomer(ctx.db, mainOfficeId),
-    queryByName(ctx, index, query),
+    queryCustomersByName(ctx.db, customerLists.branchesOf(mainOfficeId), query),
   ]);
   visibleOrNotFound(caller, mainOffice);
   return {

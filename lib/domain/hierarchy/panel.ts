@@ -1,15 +1,14 @@
-import { type CustomerRecord, customers, etagOfRecord } from '../../data/customer.js';
-import { and, eq, gte, increment } from '../../data/expressions.js';
-import { customerKey, didBatchKey, pbxRegistryKey } from '../../data/keys.js';
-import { type NumberRegistry, registryOf } from '../../data/number-registry.js';
 import {
-  batchGetItems,
-  getItem,
-  itemId,
-  transact,
-  WriteConflict,
-  type WriteRequest,
-} from '../../data/table.js';
+  type CustomerRecord,
+  customers,
+  etagOfRecord,
+  readPanelInputs,
+} from '../../data/customer.js';
+import { didBatchExists } from '../../data/did-batch.js';
+import { and, eq, gte, increment } from '../../data/expressions.js';
+import { customerKey } from '../../data/keys.js';
+import type { NumberRegistry } from '../../data/number-registry.js';
+import { transact, WriteConflict, type WriteRequest } from '../../data/table.js';
 import type { ETag, IfMatch } from '../../data/versioning.js';
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
 import { customerTerminated, notFound } from '../../errors.js';
@@ -128,31 +127,27 @@ async function readAndPlan(
   const named = patch.officeHierarchy?.mainOfficeId;
   const other = named && named !== id ? named : undefined;
   const batchId = patch.didAutoProvisioning?.batchId;
-  const hierarchyTouched = patch.officeHierarchy !== undefined;
-  const items = await batchGetItems(ctx.db, [
-    customerKey(id),
-    ...(other ? [customerKey(other)] : []),
-    ...(batchId ? [didBatchKey(batchId)] : []),
-    // The PBX number registries: a link moves the customer's numbers between groups.
-    ...(hierarchyTouched ? [pbxRegistryKey(id)] : []),
-    ...(hierarchyTouched && other ? [pbxRegistryKey(other)] : []),
-  ]);
-  const current = customers.from(items, customerKey(id));
+  const read = await readPanelInputs(ctx.db, {
+    customerId: id,
+    mainOfficeId: other,
+    didBatchId: batchId,
+    registries: patch.officeHierarchy !== undefined,
+  });
+  const current = read.customer;
   const refusal = guardRefusal(caller, id, current, ifMatch);
   if (refusal || !current) throw refusal ?? notFound();
   // The batch the panel would point to may be the one it already has, not named in the patch.
   const batchToCheck = didBatchToCheck(current, patch);
-  const didBatchExists =
+  const batchExists =
     batchToCheck === null ||
-    items.has(itemId(didBatchKey(batchToCheck))) ||
-    (batchToCheck !== batchId && (await getItem(ctx.db, didBatchKey(batchToCheck))) !== undefined);
+    (batchToCheck === batchId ? read.didBatchFound : await didBatchExists(ctx.db, batchToCheck));
   const registries = {
-    own: registryOf(items, id),
-    target: named ? registryOf(items, named) : undefined,
+    own: read.registryOf(id),
+    target: named ? read.registryOf(named) : undefined,
   };
   const facts = {
-    namedMainOffice: other ? customers.from(items, customerKey(other)) : undefined,
-    didBatchExists,
+    namedMainOffice: read.mainOffice,
+    didBatchExists: batchExists,
     numberConflicts: registries.target
       ? numberConflictsOnLink(registries.own, registries.target)
       : [],

@@ -264,11 +264,18 @@ export async function deletePbxItem(
     if ((item.usedBy ?? 0) > 0) throw extensionInUse(number);
     await transact(ctx.db, [
       ...numberWrites(caller, customer, number, false, -inheritedMembersOf(item)),
-      pbxItems[kind].delete(pbxItemKey(customerId, kind, number), {
-        condition: and(exists('pk'), or(notExists('usedBy'), eq('usedBy', 0))),
-        // Absent: deleted meanwhile, and the fresh read answers 404.
-        onConditionFailed: (current) => (current ? extensionInUse(number) : new WriteConflict()),
-      }),
+      // Only extensions are hunt-group members; a hunt group has no uses to guard.
+      pbxItems[kind].delete(
+        pbxItemKey(customerId, kind, number),
+        kind === 'extension'
+          ? {
+              condition: and(exists('pk'), or(notExists('usedBy'), eq('usedBy', 0))),
+              // Absent: deleted meanwhile, and the fresh read answers 404.
+              onConditionFailed: (current) =>
+                current ? extensionInUse(number) : new WriteConflict(),
+            }
+          : { condition: exists('pk') },
+      ),
       ...memberUses(item, -1),
     ]);
   });

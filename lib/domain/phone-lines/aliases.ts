@@ -16,8 +16,14 @@ import { retryOnWriteConflict } from '../../data/write-conflicts.js';
 import { customerTerminated, notFound, preconditionFailed } from '../../errors.js';
 import type { Alias, SystemConfig } from '../../schemas/phone-lines.js';
 import type { ServiceContext } from '../../service-context.js';
-import { activeInScope, type Caller, canSee, readActiveCustomer, refusalOf } from '../access.js';
-import { effectivePolicy } from './alias-policy.js';
+import {
+  activeInScope,
+  type Caller,
+  readActiveCustomer,
+  refusalOf,
+  visibleOrNotFound,
+} from '../access.js';
+import { effectivePolicy, ownPolicy } from './alias-policy.js';
 import { numberTaken, registerLine } from './registration.js';
 import { readSystemConfig } from './system-config.js';
 
@@ -27,12 +33,19 @@ export interface VersionedAlias {
   readonly etag: ETag;
 }
 
-const lineVisible = (caller: Caller, line: PhoneLine) =>
-  canSee(caller, { id: line.customerId, resellerId: line.resellerId });
-
-/** The account a call names: a line that is an account, in the caller's scope, else 404. */
-function visibleAccount(caller: Caller, line: PhoneLine | undefined): PhoneLine {
-  if (line?.kind !== 'account' || !lineVisible(caller, line)) throw notFound();
+/**
+ * A number's line as a line of `kind` the caller may see: the phone lines' one "read
+ * it, check scope, else 404" step. The line copies its customer's reseller, so its
+ * scope is checked without reading the customer; a line of the other kind looks
+ * absent, as one out of scope does.
+ */
+function visibleLineOrNotFound(
+  caller: Caller,
+  line: PhoneLine | undefined,
+  kind: PhoneLine['kind'],
+): PhoneLine {
+  if (line?.kind !== kind) throw notFound();
+  visibleOrNotFound(caller, { id: line.customerId, resellerId: line.resellerId });
   return line;
 }
 
@@ -41,7 +54,7 @@ function presentAlias(line: PhoneLine, config: SystemConfig): Alias {
     number: line.number,
     accountNumber: line.accountNumber,
     customerId: line.customerId,
-    authentication: line.authentication ?? 'system',
+    authentication: ownPolicy(line),
     effective: effectivePolicy(line, config),
   };
 }
@@ -65,7 +78,7 @@ export async function createAlias(
       readPhoneLine(ctx.db, accountNumber),
       readSystemConfig(ctx),
     ]);
-    const account = visibleAccount(caller, line);
+    const account = visibleLineOrNotFound(caller, line, 'account');
     // The account's own number: taken, and a transaction may not name one item twice.
     if (input.number === accountNumber) throw numberTaken(input.number);
     const customer = await readActiveCustomer(ctx, caller, account.customerId);
@@ -101,20 +114,16 @@ export async function getAlias(
   number: string,
 ): Promise<VersionedAlias> {
   const [line, config] = await Promise.all([readPhoneLine(ctx.db, number), readSystemConfig(ctx)]);
-  if (line?.kind !== 'alias' || !lineVisible(caller, line)) throw notFound();
-  return { alias: presentAlias(line, config), etag: etagOf(line.version) };
+  const alias = visibleLineOrNotFound(caller, line, 'alias');
+  return { alias: presentAlias(alias, config), etag: etagOf(alias.version) };
 }
 
-/** Why an alias may not be changed, in the contract's check order (§1) (404, 409, 412), or undefined. */
-function aliasChangeRefusal(
-  caller: Caller,
-  line: PhoneLine | undefined,
-  ifMatch: IfMatch,
-): Error | undefined {
-  if (line?.kind !== 'alias' || !lineVisible(caller, line)) return notFound();
-  if (line.customerStatus !== 'active') return customerTerminated(line.customerId);
-  if (!matchesIfMatch(ifMatch, etagOf(line.version))) return preconditionFailed();
-  return undefined;
+/** The alias the caller may change as If-Match asks, else its refusal in the contract's check order (§1): 404, 409, 412. */
+function changeableAlias(caller: Caller, line: PhoneLine | undefined, ifMatch: IfMatch): PhoneLine {
+  const alias = visibleLineOrNotFound(caller, line, 'alias');
+  if (alias.customerStatus !== 'active') throw customerTerminated(alias.customerId);
+  if (!matchesIfMatch(ifMatch, etagOf(alias.version))) throw preconditionFailed();
+  return alias;
 }
 
 /**
@@ -123,12 +132,14 @@ function aliasChangeRefusal(
  * copy of it is only set once the termination effect has run. The line's write is
  * conditioned on the version read, which matched If-Match: so a stale If-Match is a
  * condition of the write too (412), and the answer's ETag is the version written.
+ * A policy the alias already has writes nothing: the line is only checked, under the
+ * same conditions, so the ETag stays (README, "A write that changes nothing").
  */
 export async function patchAlias(
   ctx: ServiceContext,
   caller: Caller,
   number: string,
-  authentication: NonNullable<PhoneLine['authentication']>,
+  authentication: Alias['authentication'],
   ifMatch: IfMatch,
 ): Promise<VersionedAlias> {
   return retryOnWriteConflict(async () => {
@@ -136,31 +147,34 @@ export async function patchAlias(
       readPhoneLine(ctx.db, number),
       readSystemConfig(ctx),
     ]);
-    const refusal = aliasChangeRefusal(caller, line, ifMatch);
-    if (refusal || !line) throw refusal;
+    const alias = changeableAlias(caller, line, ifMatch);
+    const unchanged = ownPolicy(alias) === authentication;
+    // The line as read, so still matching If-Match. When it is not, the line as it
+    // was throws its refusal; without one, only its version moved on: read again.
+    const lineAsRead = {
+      condition: and(
+        eq('kind', 'alias'),
+        eq('customerId', alias.customerId),
+        eq('customerStatus', 'active'),
+        versionIn([alias.version]),
+      ),
+      onConditionFailed: (current: PhoneLine | undefined) => {
+        changeableAlias(caller, current, ifMatch);
+        return new WriteConflict();
+      },
+    };
+    const key = phoneLineKey(number);
     await transact(ctx.db, [
       customers.check(
-        customerKey(line.customerId),
+        customerKey(alias.customerId),
         activeInScope(caller),
-        (current) => refusalOf(caller, line.customerId, current) ?? new WriteConflict(),
+        (current) => refusalOf(caller, alias.customerId, current) ?? new WriteConflict(),
       ),
-      phoneLines.update(
-        phoneLineKey(number),
-        { set: { authentication, ...nextVersion } },
-        {
-          condition: and(
-            eq('kind', 'alias'),
-            eq('customerId', line.customerId),
-            eq('customerStatus', 'active'),
-            versionIn([line.version]),
-          ),
-          // Still an alias that may change and matches If-Match: only its version moved on.
-          onConditionFailed: (current) =>
-            aliasChangeRefusal(caller, current, ifMatch) ?? new WriteConflict(),
-        },
-      ),
+      unchanged
+        ? phoneLines.check(key, lineAsRead.condition, lineAsRead.onConditionFailed)
+        : phoneLines.update(key, { set: { authentication, ...nextVersion } }, lineAsRead),
     ]);
-    const written: PhoneLine = { ...line, authentication, version: line.version + 1 };
+    const written = unchanged ? alias : { ...alias, authentication, version: alias.version + 1 };
     return { alias: presentAlias(written, config), etag: etagOf(written.version) };
   });
 }
@@ -177,7 +191,7 @@ export async function listAliases(
     readLinesOf(ctx.db, accountAliasesPartition(accountNumber), query),
     readSystemConfig(ctx),
   ]);
-  visibleAccount(caller, line);
+  visibleLineOrNotFound(caller, line, 'account');
   return {
     items: page.items.map((alias) => presentAlias(alias, config)),
     nextCursor: page.nextCursor,

@@ -1,17 +1,20 @@
+import { and, type Condition, exists, ne, notExists, or } from '../../data/expressions.js';
 import { systemConfigKey } from '../../data/keys.js';
 import {
   readStoredSystemConfig,
   type StoredSystemConfig,
   systemConfigs,
 } from '../../data/system-config.js';
-import { type WriteOutcome, writeItem } from '../../data/table.js';
+import { writeItem } from '../../data/table.js';
 import {
   type ETag,
   etagOf,
   type IfMatch,
   ifMatchCondition,
+  matchesIfMatch,
   nextVersion,
 } from '../../data/versioning.js';
+import { retryOnWriteConflict } from '../../data/write-conflicts.js';
 import { preconditionFailed } from '../../errors.js';
 import type { SystemConfig } from '../../schemas/phone-lines.js';
 import type { ServiceContext } from '../../service-context.js';
@@ -45,32 +48,53 @@ export async function getSystemConfig(ctx: ServiceContext): Promise<VersionedSys
 }
 
 /**
+ * The stored value differs from `value`, an absent item holding the default: the
+ * default changes only an item that exists (`<>` alone holds for a missing
+ * attribute), the other value changes an absent one too.
+ */
+function storedDiffersFrom(value: SystemConfig['aliasAuthentication']): Condition {
+  const path = 'aliasAuthentication';
+  return value === defaultSystemConfig.aliasAuthentication
+    ? and(exists(path), ne(path, value))
+    : or(notExists(path), ne(path, value));
+}
+
+/**
  * One conditional UpdateItem, which creates the item the first time: If-Match is its
  * condition (the default configuration counts as version 1), and it bumps the version.
+ * It writes only when the value changes, so a PATCH to the value in force keeps the
+ * ETag (README, "A write that changes nothing"); the item as it was, returned by the
+ * failed condition, tells a stale If-Match (412) from that.
  */
 export async function patchSystemConfig(
   ctx: ServiceContext,
   change: SystemConfig,
   ifMatch: IfMatch,
 ): Promise<VersionedSystemConfig> {
-  const outcome = await writeItem(
-    ctx.db,
-    systemConfigs.update(
-      systemConfigKey,
-      {
-        set: {
-          aliasAuthentication: change.aliasAuthentication,
-          updatedAt: ctx.now().toISOString(),
-          ...nextVersion,
+  // A transaction holding the item (none does today) would make the write conflict: run it again.
+  const outcome = await retryOnWriteConflict(() =>
+    writeItem(
+      ctx.db,
+      systemConfigs.update(
+        systemConfigKey,
+        {
+          set: {
+            aliasAuthentication: change.aliasAuthentication,
+            updatedAt: ctx.now().toISOString(),
+            ...nextVersion,
+          },
         },
-      },
-      { condition: ifMatchCondition(ifMatch), onConditionFailed: () => preconditionFailed() },
+        {
+          condition: and(ifMatchCondition(ifMatch), storedDiffersFrom(change.aliasAuthentication)),
+        },
+      ),
+      { returnNew: true },
     ),
-    { returnNew: true },
   );
-  // A failed condition throws its declared error: the outcome is the item as written.
-  const { item } = outcome as Extract<WriteOutcome, { written: true }>;
-  return present(systemConfigs.parse(item ?? {}));
+  if (outcome.written) return present(systemConfigs.parse(outcome.item ?? {}));
+  const stored = outcome.current ? systemConfigs.parse(outcome.current) : defaultSystemConfig;
+  if (!matchesIfMatch(ifMatch, etagOf(stored.version))) throw preconditionFailed();
+  return present(stored);
 }
 
 /**

@@ -6,16 +6,19 @@ import {
   readCascadeJob,
 } from '../../data/cascade-job.js';
 import {
+  type BranchPageKey,
   type CustomerRecord,
   customers,
   isMainOffice,
   mainOfficeOf,
   parseCustomerRecord,
+  queryBranchIds,
   readCustomer,
+  terminationUpdate,
 } from '../../data/customer.js';
 import { and, eq, notExists } from '../../data/expressions.js';
-import { branchesPartition, customerKey, terminationCascadeKey } from '../../data/keys.js';
-import { queryItems, writeItem } from '../../data/table.js';
+import { customerKey, terminationCascadeKey } from '../../data/keys.js';
+import { writeItem } from '../../data/table.js';
 import type { ServiceContext } from '../../service-context.js';
 import type { TerminationEffect } from './effects.js';
 
@@ -77,20 +80,14 @@ async function terminateBranch(
   branchId: string,
   mainOfficeId: string,
 ): Promise<BranchOutcome> {
-  const now = ctx.now().toISOString();
   const outcome = await writeItem(
     ctx.db,
     customers.update(
       customerKey(branchId),
-      {
-        set: {
-          status: 'terminated',
-          terminatedAt: now,
-          terminatedBy: { reason: 'main_office_terminated', mainOfficeId },
-          updatedAt: now,
-        },
-        add: { version: 1 },
-      },
+      terminationUpdate(
+        { reason: 'main_office_terminated', mainOfficeId },
+        ctx.now().toISOString(),
+      ),
       {
         condition: and(
           eq('status', 'active'),
@@ -118,28 +115,25 @@ export async function continueCascade(ctx: ServiceContext, image: CascadeJob): P
   const job = await readCascadeJob(ctx.db, image.mainOfficeId);
   if (job?.status !== 'running' || job.cursor !== image.cursor || job.pass !== image.pass) return;
 
-  let startKey: Record<string, unknown> | undefined =
+  let startKey: BranchPageKey | undefined =
     job.cursor === cascadeStartCursor ? undefined : JSON.parse(job.cursor);
   let found = 0;
   let terminated = 0;
   let handled = 0;
   do {
-    const page = await queryItems(ctx.db, {
-      index: 'branchesByMainOffice',
-      key: { partition: ['mainOfficePk', branchesPartition(job.mainOfficeId)] },
-      projection: ['id', 'status'],
+    const page = await queryBranchIds(ctx.db, job.mainOfficeId, {
       limit: cascadeLimits.pageSize,
       startKey,
     });
-    const outcomes = await boundedAll(page.items, cascadeLimits.concurrency, (item) =>
-      item.status === 'active'
-        ? terminateBranch(ctx, String(item.id), job.mainOfficeId)
+    const outcomes = await boundedAll(page.branches, cascadeLimits.concurrency, (branch) =>
+      branch.status === 'active'
+        ? terminateBranch(ctx, branch.id, job.mainOfficeId)
         : Promise.resolve<BranchOutcome>('already'),
     );
     found += outcomes.filter((outcome) => outcome !== 'gone').length;
     terminated += outcomes.filter((outcome) => outcome === 'terminated').length;
-    handled += page.items.length;
-    startKey = page.lastKey;
+    handled += page.branches.length;
+    startKey = page.nextPage;
   } while (startKey && handled < cascadeLimits.chunkSize);
 
   const progress = { found: job.found + found, terminatedCount: job.terminatedCount + terminated };

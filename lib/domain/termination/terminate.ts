@@ -1,9 +1,9 @@
-import { customers, parseCustomerRecord } from '../../data/customer.js';
+import { customers, parseCustomerRecord, terminationUpdate } from '../../data/customer.js';
 import { customerKey } from '../../data/keys.js';
-import { writeItem } from '../../data/table.js';
+import { WriteConflict, writeItem } from '../../data/table.js';
 import type { IfMatch } from '../../data/versioning.js';
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
-import { AppError, preconditionFailed } from '../../errors.js';
+import { AppError } from '../../errors.js';
 import type { ServiceContext } from '../../service-context.js';
 import type { Caller } from '../access.js';
 import { customerWriteGuards, guardRefusal } from '../customers/customer-writes.js';
@@ -20,27 +20,17 @@ export async function terminateCustomer(
   id: string,
   ifMatch: IfMatch,
 ): Promise<VersionedCustomer> {
-  const now = ctx.now().toISOString();
   const request = customers.update(
     customerKey(id),
-    {
-      set: {
-        status: 'terminated',
-        terminatedAt: now,
-        terminatedBy: { reason: 'requested' },
-        updatedAt: now,
-      },
-      add: { version: 1 },
-      // Leaving the dropdown is part of the same write: its index entries go with the state.
-      remove: ['mainOfficeAllPk', 'mainOfficeResellerPk'],
-    },
+    terminationUpdate({ reason: 'requested' }, ctx.now().toISOString()),
     { condition: customerWriteGuards(caller, ifMatch) },
   );
   return retryOnWriteConflict(async () => {
     const outcome = await writeItem(ctx.db, request, { returnNew: true });
     if (outcome.written) return presentWritten(ctx, parseCustomerRecord(outcome.item ?? {}));
     const current = outcome.current ? parseCustomerRecord(outcome.current) : undefined;
-    const refusal = guardRefusal(caller, id, current, ifMatch) ?? preconditionFailed();
+    // A failure no guard explains is a conflict with a concurrent write: it is sent again.
+    const refusal = guardRefusal(caller, id, current, ifMatch) ?? new WriteConflict();
     // Already terminated: the second request changes nothing and says so with the same answer.
     if (current && refusal instanceof AppError && refusal.code === 'customer_terminated')
       return presentWritten(ctx, current);

@@ -22,6 +22,7 @@ export const customersRoutes = {
     tags: ['customers'],
     body: createCustomerBody,
     idempotent: true,
+    errorCodes: ['concurrent_update'],
     responses: {
       201: { description: 'Created', schema: customerSchema, headers: ['Location', 'ETag'] },
     },

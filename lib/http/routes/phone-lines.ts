@@ -22,7 +22,7 @@ export const phoneLinesRoutes = {
     auth: managers,
     summary: 'Give a customer an account (its phone line)',
     description:
-      'A number is an account or an alias, never both, across all customers (409 number_taken). One DynamoDB transaction; two when an admin creates a line for a reseller’s customer.',
+      'A number is an account or an alias, never both, across all customers (409 number_taken). One DynamoDB transaction; two when an admin creates a line for a reseller’s customer. An account has no URL of its own: Location names the customer’s accounts, the list it is in.',
     tags: ['accounts and aliases'],
     params: customerIdParams,
     body: createAccountBody,
@@ -91,7 +91,7 @@ export const phoneLinesRoutes = {
     auth: managers,
     summary: 'Set an alias’s authentication policy',
     description:
-      'Honours If-Match with the ETag of GET /aliases/{number} (a stale one is 412 precondition_failed) and answers the new ETag.',
+      'Honours If-Match with the ETag of GET /aliases/{number} (a stale one is 412 precondition_failed) and answers the new ETag; setting the policy the alias has writes nothing and keeps its ETag.',
     tags: ['accounts and aliases'],
     params: numberParams,
     body: patchAliasBody,

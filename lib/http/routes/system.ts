@@ -23,13 +23,13 @@ export const systemRoutes = {
     auth: adminOnly,
     summary: 'Change the system configuration; every system alias follows at once',
     description:
-      'The switch-facing calls cache the configuration for at most 5 seconds per instance. Honours If-Match with the ETag of GET /system/config (a stale one is 412 precondition_failed) and answers the new ETag.',
+      'The switch-facing calls cache the configuration for at most 5 seconds per instance. Honours If-Match with the ETag of GET /system/config (a stale one is 412 precondition_failed) and answers the new ETag; setting the value in force writes nothing and keeps the ETag.',
     tags: ['system'],
     body: patchSystemConfigBody,
     conditional: true,
     responses: {
       200: { description: 'The configuration', schema: systemConfigSchema, headers: ['ETag'] },
     },
-    errorCodes: ['precondition_failed'],
+    errorCodes: ['precondition_failed', 'concurrent_update'],
   }),
 } as const;

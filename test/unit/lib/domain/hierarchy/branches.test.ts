@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { customerItem } from '../../../../../lib/data/customer.js';
 import { customerKey } from '../../../../../lib/data/keys.js';
 import { listBranches } from '../../../../../lib/domain/hierarchy/branches.js';
+import { valuesIn } from '../../../../fixtures/command-inputs.js';
 import { branchOf, mainOffice } from '../../../../fixtures/customer-records.js';
 import { admin, unitContext as ctx, resellerR1 } from '../../../../fixtures/service-context.js';
 
@@ -44,7 +45,7 @@ describe('listBranches', () => {
     const input = ddb.commandCalls(QueryCommand)[0]?.args[0].input;
     // One item more than the page tells whether another page follows.
     expect(input).toMatchObject({ IndexName: 'branchesByMainOffice', Limit: 3 });
-    expect(Object.values(input?.ExpressionAttributeValues ?? {})).toEqual(['BRANCHES#hq']);
+    expect(valuesIn(input)).toContain('BRANCHES#hq');
   });
 
   it('starts after the cursor and ends the list with a null cursor', async () => {

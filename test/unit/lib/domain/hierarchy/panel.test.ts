@@ -1,25 +1,32 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CustomerRecord, customerItem } from '../../../../../lib/data/customer.js';
-import { customerKey, didBatchKey, pbxRegistryKey } from '../../../../../lib/data/keys.js';
 import { parseIfMatch } from '../../../../../lib/data/versioning.js';
 import {
   getAdditionalInfo,
   patchAdditionalInfo,
 } from '../../../../../lib/domain/hierarchy/panel.js';
 import type { AdditionalInfoPatch } from '../../../../../lib/schemas/additional-info.js';
+import { namesIn, valuesIn } from '../../../../fixtures/command-inputs.js';
 import { branchOf, customer, mainOffice } from '../../../../fixtures/customer-records.js';
 import { conditionFailed } from '../../../../fixtures/dynamodb-errors.js';
+import {
+  batchGets,
+  cancelEvery,
+  cancellation,
+  ddb,
+  gets,
+  type Item,
+  type Key,
+  store,
+  transactions,
+  writes,
+} from '../../../../fixtures/mocked-table.js';
 import {
   admin,
   unitContext as ctx,
@@ -29,80 +36,76 @@ import {
   tableName,
 } from '../../../../fixtures/service-context.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+/** Keys spelled out here, not taken from keys.ts, so a change of layout shows. */
+const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' });
+const registryKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'PBX_NUMBERS' });
+const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BATCH' });
 
-beforeEach(() => {
-  ddb.reset();
-  ddb.on(PutCommand).resolves({});
-  ddb.on(TransactWriteCommand).resolves({});
-});
+/** Customers as stored, by their records. */
+const storeCustomers = (...records: CustomerRecord[]) => store(...records.map(customerItem));
 
-type Item = Record<string, unknown>;
-
-/** A BatchGetItem answer holding these items. */
-const found = (...items: Item[]) => ({ Responses: { [tableName]: items } });
-
-/** Every BatchGetItem answers these items (the records' items, as stored). */
-const stored = (...items: (CustomerRecord | Item)[]) =>
-  ddb
-    .on(BatchGetCommand)
-    .resolves(
-      found(
-        ...items.map((item) =>
-          'additionalInfo' in item ? customerItem(item as CustomerRecord) : item,
-        ),
-      ),
-    );
-
-const registry = (customerId: string, fields: Item) => ({
-  ...pbxRegistryKey(customerId),
+const registry = (customerId: string, fields: Record<string, unknown>): Item => ({
+  ...registryKey(customerId),
   entityType: 'pbxRegistry',
   ...fields,
 });
 
-/** A cancelled transaction: one reason per item, a failed one with the item as it was. */
-const cancelled = (...reasons: (undefined | { failed: true; item?: Item })[]) =>
-  new TransactionCanceledException({
-    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
-    $metadata: {},
-    CancellationReasons: reasons.map((reason) =>
-      reason
-        ? {
-            Code: 'ConditionalCheckFailed',
-            Item: reason.item ? marshall(reason.item, { removeUndefinedValues: true }) : undefined,
-          }
-        : { Code: 'None' },
-    ),
+const idOf = (key: Key | Record<string, unknown> | undefined) => `${key?.pk}|${key?.sk}`;
+
+/** The keys of the one BatchGetItem, in any order. */
+const keysRead = () => {
+  expect(batchGets()).toHaveLength(1);
+  return (batchGets()[0] ?? []).map(idOf).sort();
+};
+const idsOf = (...keys: Key[]) => keys.map(idOf).sort();
+
+/** What a transaction writes, by kind and key, in any order. */
+const writtenIn = (call = 0) =>
+  (transactions()[call] ?? [])
+    .map((entry) => {
+      const [kind, target] = Object.entries(entry)[0] as [string, Key];
+      return `${kind} ${idOf(target)}`;
+    })
+    .sort();
+/** Writes expected of a transaction, in any order. */
+const inAnyOrder = (...writes: string[]) => writes.sort();
+const put = (key: Key) => `put ${idOf(key)}`;
+const update = (key: Key) => `update ${idOf(key)}`;
+
+/** The write of a transaction at this key, as sent: its attribute names and values. */
+function writeAt(key: Key, call = 0) {
+  const operations = (
+    ddb.commandCalls(TransactWriteCommand)[call]?.args[0].input.TransactItems ?? []
+  )
+    .map(
+      (transactItem) =>
+        Object.values(transactItem)[0] as {
+          Key?: Record<string, unknown>;
+          Item?: Record<string, unknown>;
+          ExpressionAttributeNames?: Record<string, string>;
+          ExpressionAttributeValues?: Record<string, unknown>;
+        },
+    )
+    .filter((operation) => idOf(operation.Key ?? operation.Item) === idOf(key));
+  expect(operations).toHaveLength(1);
+  return operations[0];
+}
+
+/** The item a transaction puts at this key. */
+const putAt = (key: Key, call = 0) => writeAt(key, call)?.Item;
+
+/**
+ * The next transaction loses to a concurrent writer that left these items (stored
+ * from now on): its writes at their keys fail, with the items as they are now.
+ */
+const concurrentWrite = (...items: Item[]) =>
+  ddb.on(TransactWriteCommand).callsFakeOnce(async (input) => {
+    store(...items);
+    throw cancellation(
+      input,
+      items.map((item) => ({ key: item, was: item })),
+    );
   });
-const failedWith = (record?: CustomerRecord) =>
-  ({ failed: true, item: record ? customerItem(record) : undefined }) as const;
-
-const writes = () =>
-  ddb.commandCalls(PutCommand).length +
-  ddb.commandCalls(UpdateCommand).length +
-  ddb.commandCalls(TransactWriteCommand).length;
-
-type TransactItem = NonNullable<TransactWriteCommand['input']['TransactItems']>[number];
-const transactItems = (call = 0): TransactItem[] =>
-  ddb.commandCalls(TransactWriteCommand)[call]?.args[0].input.TransactItems ?? [];
-
-/** What each transaction item writes: its kind and the item's key. */
-const written = (items: readonly TransactItem[]) =>
-  items.map((item) => {
-    const [kind, write] = Object.entries(item)[0] as [string, { Key?: Item; Item?: Item }];
-    const key = write.Key ?? write.Item ?? {};
-    return `${kind} ${key.pk}/${key.sk}`;
-  });
-
-/** The attribute names and the values an Update carries (what it writes and compares). */
-const namesOf = (write: { ExpressionAttributeNames?: Record<string, string> } | undefined) =>
-  Object.values(write?.ExpressionAttributeNames ?? {});
-const valuesOf = (write: { ExpressionAttributeValues?: Record<string, unknown> } | undefined) =>
-  Object.values(write?.ExpressionAttributeValues ?? {});
-
-const put = (record: string) => `Put CUSTOMER#${record}/CUSTOMER`;
-const update = (record: string) => `Update CUSTOMER#${record}/CUSTOMER`;
-const registryUpdate = (record: string) => `Update CUSTOMER#${record}/PBX_NUMBERS`;
 
 const linkTo = (mainOfficeId: string): AdditionalInfoPatch => ({
   officeHierarchy: { enabled: true, office: 'branch', mainOfficeId },
@@ -111,23 +114,20 @@ const linkTo = (mainOfficeId: string): AdditionalInfoPatch => ({
 describe('getAdditionalInfo', () => {
   it('reads a standalone customer once and answers its panel with its ETag', async () => {
     const record = customer('c1', { version: 7, aliasAuthDefault: 'enabled' });
-    ddb.on(GetCommand).resolves({ Item: customerItem(record) });
+    storeCustomers(record);
 
     expect(await getAdditionalInfo(ctx, resellerR1, 'c1')).toEqual({
       additionalInfo: record.additionalInfo,
       etag: '"7"',
     });
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(gets()).toEqual([customerKey('c1')]);
   });
 
   it('reads a branch’s main office too, for the invoicing it shows', async () => {
-    ddb
-      .on(GetCommand, { Key: customerKey('c1') })
-      .resolves({ Item: customerItem(branchOf('c1', 'hq')) })
-      .on(GetCommand, { Key: customerKey('hq') })
-      .resolves({
-        Item: customerItem(mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } })),
-      });
+    storeCustomers(
+      branchOf('c1', 'hq'),
+      mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } }),
+    );
 
     const { additionalInfo, etag } = await getAdditionalInfo(ctx, admin, 'c1');
 
@@ -139,15 +139,14 @@ describe('getAdditionalInfo', () => {
       branchCount: 0,
     });
     expect(etag).toBe('"4"');
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 2);
+    expect(gets()).toHaveLength(2);
   });
 
   it('answers 404 for an absent customer and for another tenant’s', async () => {
-    ddb.on(GetCommand).resolves({});
     await expect(getAdditionalInfo(ctx, admin, 'absent')).rejects.toMatchObject({
       code: 'not_found',
     });
-    ddb.on(GetCommand).resolves({ Item: customerItem(customer('c1', { resellerId: 'r2' })) });
+    storeCustomers(customer('c1', { resellerId: 'r2' }));
     await expect(getAdditionalInfo(ctx, resellerR1, 'c1')).rejects.toMatchObject({
       code: 'not_found',
     });
@@ -168,14 +167,12 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
     );
 
     expect(panel).toEqual({ additionalInfo: updated.additionalInfo, etag: '"5"' });
-    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, { Key: customerKey('c1') });
+    expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(namesOf(input)).toEqual(expect.arrayContaining(['additionalInfo', 'aliasAuthDefault']));
-    expect(valuesOf(input)).toEqual(expect.arrayContaining(['disabled', 4]));
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
+    expect(input?.Key).toEqual(customerKey('c1'));
+    expect(namesIn(input)).toEqual(expect.arrayContaining(['additionalInfo', 'aliasAuthDefault']));
+    // The new value, and the version If-Match names.
+    expect(valuesIn(input)).toEqual(expect.arrayContaining(['disabled', 4]));
   });
 
   it('disables auto-provisioning with one UpdateItem that leaves batchId alone', async () => {
@@ -191,19 +188,17 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
     );
 
     expect(panel.additionalInfo.didAutoProvisioning).toEqual({ enabled: false, batchId: 'b1' });
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 0);
+    expect(ddb.calls()).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(namesOf(input)).toEqual(expect.arrayContaining(['didAutoProvisioning', 'enabled']));
-    expect(JSON.stringify(input)).not.toContain('batchId');
+    expect(namesIn(input)).toEqual(expect.arrayContaining(['didAutoProvisioning', 'enabled']));
+    expect(namesIn(input)).not.toContain('batchId');
   });
 
   it('reads the main office after the update of a branch, to show its invoicing', async () => {
     ddb
       .on(UpdateCommand)
       .resolves({ Attributes: customerItem(branchOf('c1', 'hq', { version: 5 })) });
-    ddb.on(GetCommand, { Key: customerKey('hq') }).resolves({
-      Item: customerItem(mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } })),
-    });
+    storeCustomers(mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } }));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -214,7 +209,7 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
     );
 
     expect(panel.additionalInfo.officeHierarchy.invoicing).toBe('consolidated');
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(gets()).toEqual([customerKey('hq')]);
   });
 
   it('explains a refused update from the item as it was: 409 terminated, 412 stale', async () => {
@@ -228,60 +223,64 @@ describe('patchAdditionalInfo: the customer’s own settings', () => {
     await expect(
       patchAdditionalInfo(ctx, admin, 'c1', { aliasAuthDefault: 'enabled' }, parseIfMatch('"3"')),
     ).rejects.toMatchObject({ code: 'precondition_failed' });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    // The refused updates themselves, and nothing else.
+    expect(writes()).toBe(2);
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
   });
 });
 
 describe('patchAdditionalInfo: linking and unlinking', () => {
   it('links a branch of another currency: one consistent BatchGetItem, then one transaction', async () => {
-    stored(
+    storeCustomers(
       customer('c1', { version: 4 }),
       mainOffice('hq', { currency: 'USD', version: 9, hierarchy: { branchCount: 2 } }),
     );
 
     const panel = await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
-    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
-      [tableName]: {
-        Keys: [customerKey('c1'), customerKey('hq'), pbxRegistryKey('c1'), pbxRegistryKey('hq')],
-        ConsistentRead: true,
-      },
+    expect(keysRead()).toEqual(
+      idsOf(customerKey('c1'), customerKey('hq'), registryKey('c1'), registryKey('hq')),
+    );
+    expect(ddb).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: { [tableName]: expect.objectContaining({ ConsistentRead: true }) },
     });
+    expect(gets()).toEqual([]);
     const next = branchOf('c1', 'hq', {
       version: 5,
       updatedAt: now,
       linkedWithOtherCurrency: true,
     });
-    const items = transactItems();
-    expect(written(items)).toEqual([put('c1'), update('hq'), registryUpdate('c1')]);
-    expect(items[0]?.Put?.Item).toEqual(customerItem(next));
-    expect(items[0]?.Put?.Item).toMatchObject({ mainOfficePk: 'BRANCHES#hq', numberGroup: 'hq' });
+    expect(writtenIn()).toEqual(
+      inAnyOrder(put(customerKey('c1')), update(customerKey('hq')), update(registryKey('c1'))),
+    );
+    expect(putAt(customerKey('c1'))).toEqual(customerItem(next));
+    expect(putAt(customerKey('c1'))).toMatchObject({
+      mainOfficePk: 'BRANCHES#hq',
+      numberGroup: 'hq',
+    });
     // Conditioned on the version that was read.
-    expect(valuesOf(items[0]?.Put)).toEqual([4]);
+    expect(valuesIn(writeAt(customerKey('c1')))).toContain(4);
     // The HQ counts the branch in, as one of another currency.
-    expect(namesOf(items[1]?.Update)).toEqual(
+    const hq = writeAt(customerKey('hq'));
+    expect(namesIn(hq)).toEqual(
       expect.arrayContaining(['branchCount', 'otherCurrencyBranchCount', 'version']),
     );
-    expect(valuesOf(items[1]?.Update)).toContain(1);
-    expect(valuesOf(items[1]?.Update)).not.toContain(-1);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 0);
+    expect(valuesIn(hq)).toContain(1);
+    expect(valuesIn(hq)).not.toContain(-1);
+    expect(writes()).toBe(1);
     expect(panel).toEqual({ additionalInfo: next.additionalInfo, etag: '"5"' });
   });
 
   it('links a branch of the same currency without counting it as of another currency', async () => {
-    stored(
+    storeCustomers(
       customer('c1'),
       mainOffice('hq', { hierarchy: { invoicing: 'consolidated', branchCount: 1 } }),
     );
 
     const panel = await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
-    const items = transactItems();
-    expect(namesOf(items[1]?.Update)).not.toContain('otherCurrencyBranchCount');
-    expect(items[0]?.Put?.Item).toMatchObject({ linkedWithOtherCurrency: false });
+    expect(namesIn(writeAt(customerKey('hq')))).not.toContain('otherCurrencyBranchCount');
+    expect(putAt(customerKey('c1'))).toMatchObject({ linkedWithOtherCurrency: false });
     // The branch shows its main office’s invoicing.
     expect(panel.additionalInfo.officeHierarchy).toEqual({
       enabled: true,
@@ -293,7 +292,7 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
   });
 
   it('unlinks by becoming a main office: the old main office counts it out, unread', async () => {
-    stored(branchOf('c1', 'hq', { version: 6, linkedWithOtherCurrency: true }));
+    storeCustomers(branchOf('c1', 'hq', { version: 6, linkedWithOtherCurrency: true }));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -303,23 +302,22 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
       noIfMatch,
     );
 
-    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
-      [tableName]: { Keys: [customerKey('c1'), pbxRegistryKey('c1')], ConsistentRead: true },
-    });
+    expect(keysRead()).toEqual(idsOf(customerKey('c1'), registryKey('c1')));
     const next = mainOffice('c1', { version: 7, updatedAt: now });
-    const items = transactItems();
-    expect(written(items)).toEqual([put('c1'), update('hq'), registryUpdate('c1')]);
-    expect(items[0]?.Put?.Item).toEqual(customerItem(next));
-    expect(items[0]?.Put?.Item).toMatchObject({ mainOfficeAllPk: 'MAIN_OFFICES' });
-    expect(items[0]?.Put?.Item).not.toHaveProperty('mainOfficePk');
-    expect(namesOf(items[1]?.Update)).toContain('otherCurrencyBranchCount');
-    expect(valuesOf(items[1]?.Update)).toContain(-1);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+    expect(writtenIn()).toEqual(
+      inAnyOrder(put(customerKey('c1')), update(customerKey('hq')), update(registryKey('c1'))),
+    );
+    expect(putAt(customerKey('c1'))).toEqual(customerItem(next));
+    expect(putAt(customerKey('c1'))).toMatchObject({ mainOfficeAllPk: 'MAIN_OFFICES' });
+    expect(putAt(customerKey('c1'))).not.toHaveProperty('mainOfficePk');
+    expect(namesIn(writeAt(customerKey('hq')))).toContain('otherCurrencyBranchCount');
+    expect(valuesIn(writeAt(customerKey('hq')))).toContain(-1);
+    expect(gets()).toEqual([]);
     expect(panel).toEqual({ additionalInfo: next.additionalInfo, etag: '"7"' });
   });
 
   it('unlinks by disabling the hierarchy: a same-currency branch counted out', async () => {
-    stored(branchOf('c1', 'hq'));
+    storeCustomers(branchOf('c1', 'hq'));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -329,16 +327,17 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
       noIfMatch,
     );
 
-    const items = transactItems();
-    expect(written(items)).toEqual([put('c1'), update('hq'), registryUpdate('c1')]);
-    expect(valuesOf(items[1]?.Update)).toContain(-1);
-    expect(namesOf(items[1]?.Update)).not.toContain('otherCurrencyBranchCount');
-    expect(items[0]?.Put?.Item).not.toHaveProperty('mainOfficePk');
+    expect(writtenIn()).toEqual(
+      inAnyOrder(put(customerKey('c1')), update(customerKey('hq')), update(registryKey('c1'))),
+    );
+    expect(valuesIn(writeAt(customerKey('hq')))).toContain(-1);
+    expect(namesIn(writeAt(customerKey('hq')))).not.toContain('otherCurrencyBranchCount');
+    expect(putAt(customerKey('c1'))).not.toHaveProperty('mainOfficePk');
     expect(panel.additionalInfo.officeHierarchy).toMatchObject({ enabled: false, office: null });
   });
 
   it('moves a branch in one transaction: joins the new main office, leaves the old one', async () => {
-    stored(
+    storeCustomers(
       branchOf('c1', 'old', { linkedWithOtherCurrency: true }),
       mainOffice('new', { hierarchy: { branchCount: 0 } }),
     );
@@ -351,44 +350,49 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
       noIfMatch,
     );
 
-    const items = transactItems();
-    expect(written(items)).toEqual([put('c1'), update('new'), update('old'), registryUpdate('c1')]);
-    expect(items[0]?.Put?.Item).toEqual(
+    expect(writtenIn()).toEqual(
+      inAnyOrder(
+        put(customerKey('c1')),
+        update(customerKey('new')),
+        update(customerKey('old')),
+        update(registryKey('c1')),
+      ),
+    );
+    expect(putAt(customerKey('c1'))).toEqual(
       customerItem(branchOf('c1', 'new', { version: 5, updatedAt: now })),
     );
-    expect(valuesOf(items[1]?.Update)).toContain(1);
-    expect(valuesOf(items[2]?.Update)).toContain(-1);
-    expect(namesOf(items[2]?.Update)).toContain('otherCurrencyBranchCount');
+    expect(valuesIn(writeAt(customerKey('new')))).toContain(1);
+    expect(valuesIn(writeAt(customerKey('old')))).toContain(-1);
+    expect(namesIn(writeAt(customerKey('old')))).toContain('otherCurrencyBranchCount');
   });
 
   it('moves the customer’s PBX numbers into the group it joins', async () => {
     const own = new Set(['101', '9']);
-    stored(
-      customer('c1'),
-      mainOffice('hq'),
+    storeCustomers(customer('c1'), mainOffice('hq'));
+    store(
       registry('c1', { own, reserved: own, revision: 3 }),
       registry('hq', { own: new Set(['200']), reserved: new Set(['200']), revision: 7 }),
     );
 
     await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
-    const items = transactItems();
-    expect(written(items)).toEqual([
-      put('c1'),
-      update('hq'),
-      registryUpdate('c1'),
-      registryUpdate('hq'),
-    ]);
+    expect(writtenIn()).toEqual(
+      inAnyOrder(
+        put(customerKey('c1')),
+        update(customerKey('hq')),
+        update(registryKey('c1')),
+        update(registryKey('hq')),
+      ),
+    );
     // Each registry conditioned on the revision read; the HQ's group reserves the numbers.
-    expect(valuesOf(items[2]?.Update)).toContain(3);
-    expect(namesOf(items[2]?.Update)).toContain('reserved');
-    expect(valuesOf(items[3]?.Update)).toEqual(expect.arrayContaining([7, own]));
+    expect(valuesIn(writeAt(registryKey('c1')))).toContain(3);
+    expect(namesIn(writeAt(registryKey('c1')))).toContain('reserved');
+    expect(valuesIn(writeAt(registryKey('hq')))).toEqual(expect.arrayContaining([7, own]));
   });
 
   it('refuses a link whose numbers the group already uses with 409 number_conflict, writing nothing', async () => {
-    stored(
-      customer('c1'),
-      mainOffice('hq'),
+    storeCustomers(customer('c1'), mainOffice('hq'));
+    store(
       registry('c1', { own: new Set(['101', '9', '55']), revision: 3 }),
       registry('hq', { reserved: new Set(['101', '9']), revision: 7 }),
     );
@@ -406,7 +410,8 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
   });
 
   it('keeps a branch whose hunt groups use its HQ’s extensions from leaving (409 extension_in_use)', async () => {
-    stored(branchOf('c1', 'hq'), registry('c1', { own: new Set(['300']), inheritedMembers: 2 }));
+    storeCustomers(branchOf('c1', 'hq'));
+    store(registry('c1', { own: new Set(['300']), inheritedMembers: 2 }));
 
     await expect(
       patchAdditionalInfo(ctx, admin, 'c1', { officeHierarchy: { enabled: false } }, noIfMatch),
@@ -415,7 +420,7 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
   });
 
   it('puts a change without a link alone, conditioned on the version read', async () => {
-    stored(mainOffice('c1', { version: 8, hierarchy: { branchCount: 2 } }));
+    storeCustomers(mainOffice('c1', { version: 8, hierarchy: { branchCount: 2 } }));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -430,16 +435,15 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
       updatedAt: now,
       hierarchy: { branchCount: 2, invoicing: 'consolidated' },
     });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(writes()).toBe(1);
     const input = ddb.commandCalls(PutCommand)[0]?.args[0].input;
     expect(input?.Item).toEqual(customerItem(next));
-    expect(valuesOf(input)).toEqual([8]);
+    expect(valuesIn(input)).toContain(8);
     expect(panel).toEqual({ additionalInfo: next.additionalInfo, etag: '"9"' });
   });
 
   it('writes nothing for a patch that leaves the state as it is', async () => {
-    stored(
+    storeCustomers(
       branchOf('c1', 'hq', { version: 4 }),
       mainOffice('hq', { hierarchy: { invoicing: 'consolidated', branchCount: 1 } }),
     );
@@ -447,8 +451,8 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
     const panel = await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
     expect(writes()).toBe(0);
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+    expect(batchGets()).toHaveLength(1);
+    expect(gets()).toEqual([]);
     expect(panel.etag).toBe('"4"');
     expect(panel.additionalInfo.officeHierarchy).toMatchObject({
       mainOfficeId: 'hq',
@@ -457,12 +461,10 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
   });
 
   it('shows the main office’s invoicing on a no-op patch of a branch that does not name it', async () => {
-    stored(branchOf('c1', 'hq', { version: 4 }));
-    ddb.on(GetCommand, { Key: customerKey('hq') }).resolves({
-      Item: customerItem(
-        mainOffice('hq', { hierarchy: { invoicing: 'consolidated', branchCount: 1 } }),
-      ),
-    });
+    storeCustomers(
+      branchOf('c1', 'hq', { version: 4 }),
+      mainOffice('hq', { hierarchy: { invoicing: 'consolidated', branchCount: 1 } }),
+    );
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -473,6 +475,7 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
     );
 
     expect(writes()).toBe(0);
+    expect(gets()).toEqual([customerKey('hq')]);
     expect(panel.etag).toBe('"4"');
     expect(panel.additionalInfo.officeHierarchy.invoicing).toBe('consolidated');
   });
@@ -480,32 +483,26 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
 
 describe('patchAdditionalInfo: a write that meets another', () => {
   it('reads again and writes again when the customer changed meanwhile', async () => {
-    ddb
-      .on(BatchGetCommand)
-      .resolvesOnce(
-        found(customerItem(customer('c1', { version: 4 })), customerItem(mainOffice('hq'))),
-      )
-      .resolves(
-        found(customerItem(customer('c1', { version: 5 })), customerItem(mainOffice('hq'))),
-      );
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled(failedWith(), undefined, undefined));
+    storeCustomers(customer('c1', { version: 4 }), mainOffice('hq'));
+    concurrentWrite(customerItem(customer('c1', { version: 5 })));
 
     const panel = await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
-    expect(valuesOf(transactItems(0)[0]?.Put)).toEqual([4]);
-    expect(valuesOf(transactItems(1)[0]?.Put)).toEqual([5]);
-    expect(transactItems(1)[0]?.Put?.Item).toMatchObject({ version: 6 });
+    expect(batchGets()).toHaveLength(2);
+    expect(transactions()).toHaveLength(2);
+    expect(valuesIn(writeAt(customerKey('c1'), 0))).toContain(4);
+    expect(valuesIn(writeAt(customerKey('c1'), 1))).toContain(5);
+    expect(putAt(customerKey('c1'), 1)).toMatchObject({ version: 6 });
     expect(panel.etag).toBe('"6"');
   });
 
   it('retries a put whose version condition failed', async () => {
-    ddb
-      .on(BatchGetCommand)
-      .resolvesOnce(found(customerItem(mainOffice('c1', { version: 4 }))))
-      .resolves(found(customerItem(mainOffice('c1', { version: 5 }))));
-    ddb.on(PutCommand).rejectsOnce(conditionFailed(customerItem(mainOffice('c1', { version: 5 }))));
+    storeCustomers(mainOffice('c1', { version: 4 }));
+    const meanwhile = customerItem(mainOffice('c1', { version: 5 }));
+    ddb.on(PutCommand).callsFakeOnce(async () => {
+      store(meanwhile);
+      throw conditionFailed(meanwhile);
+    });
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -515,9 +512,10 @@ describe('patchAdditionalInfo: a write that meets another', () => {
       noIfMatch,
     );
 
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
-    expect(ddb).toHaveReceivedCommandTimes(PutCommand, 2);
-    expect(valuesOf(ddb.commandCalls(PutCommand)[1]?.args[0].input)).toEqual([5]);
+    expect(batchGets()).toHaveLength(2);
+    const puts = ddb.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(valuesIn(puts[1])).toContain(5);
     expect(panel.etag).toBe('"6"');
   });
 
@@ -532,87 +530,77 @@ describe('patchAdditionalInfo: a write that meets another', () => {
   ])(
     'answers the rule a main office %s since it was read now breaks, without reading again',
     async (_label, hqNow, code) => {
-      stored(customer('c1'), mainOffice('hq', { currency: hqNow.currency }));
-      ddb.on(TransactWriteCommand).rejects(cancelled(undefined, failedWith(hqNow), undefined));
+      storeCustomers(customer('c1'), mainOffice('hq', { currency: hqNow.currency }));
+      cancelEvery({ key: customerKey('hq'), was: customerItem(hqNow) });
 
       await expect(
         patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch),
-      ).rejects.toMatchObject({
-        code,
-      });
-      expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
-      expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+      ).rejects.toMatchObject({ code });
+      expect(batchGets()).toHaveLength(1);
+      expect(transactions()).toHaveLength(1);
     },
   );
 
   it('answers the rule that holds on a fresh read when the customer changed too', async () => {
-    const terminatedHq = mainOffice('hq', { status: 'terminated', version: 5 });
-    ddb
-      .on(BatchGetCommand)
-      .resolvesOnce(found(customerItem(customer('c1')), customerItem(mainOffice('hq'))))
-      .resolves(found(customerItem(customer('c1', { version: 5 })), customerItem(terminatedHq)));
-    ddb
-      .on(TransactWriteCommand)
-      .rejectsOnce(
-        cancelled(failedWith(customer('c1', { version: 5 })), failedWith(terminatedHq), undefined),
-      );
+    storeCustomers(customer('c1'), mainOffice('hq'));
+    concurrentWrite(
+      customerItem(customer('c1', { version: 5 })),
+      customerItem(mainOffice('hq', { status: 'terminated', version: 5 })),
+    );
 
     await expect(
       patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch),
-    ).rejects.toMatchObject({
-      code: 'customer_terminated',
-    });
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    ).rejects.toMatchObject({ code: 'customer_terminated' });
+    expect(batchGets()).toHaveLength(2);
+    expect(transactions()).toHaveLength(1);
   });
 
   it('keeps a branch from leaving a main office terminated since (409 customer_terminated)', async () => {
-    stored(branchOf('c1', 'hq'));
-    ddb
-      .on(TransactWriteCommand)
-      .rejects(
-        cancelled(undefined, failedWith(mainOffice('hq', { status: 'terminated' })), undefined),
-      );
+    storeCustomers(branchOf('c1', 'hq'));
+    cancelEvery({
+      key: customerKey('hq'),
+      was: customerItem(mainOffice('hq', { status: 'terminated' })),
+    });
 
     await expect(
       patchAdditionalInfo(ctx, admin, 'c1', { officeHierarchy: { enabled: false } }, noIfMatch),
     ).rejects.toMatchObject({ code: 'customer_terminated' });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
+    expect(transactions()).toHaveLength(1);
+    expect(gets()).toEqual([]);
   });
 
   it('reads again when a PBX registry changed since it was read', async () => {
-    stored(customer('c1'), mainOffice('hq'));
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled(undefined, undefined, { failed: true }));
+    storeCustomers(customer('c1'), mainOffice('hq'));
+    concurrentWrite(registry('c1', { revision: 12 }));
 
     const panel = await patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch);
 
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 2);
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
+    expect(batchGets()).toHaveLength(2);
+    expect(transactions()).toHaveLength(2);
+    // The second attempt is conditioned on the revision read again.
+    expect(valuesIn(writeAt(registryKey('c1'), 1))).toContain(12);
     expect(panel.additionalInfo.officeHierarchy.mainOfficeId).toBe('hq');
   });
 
   it('gives up with 409 concurrent_update after ten conflicts', async () => {
-    stored(customer('c1'), mainOffice('hq'));
-    ddb.on(TransactWriteCommand).rejects(cancelled(failedWith(), undefined, undefined));
+    storeCustomers(customer('c1'), mainOffice('hq'));
+    cancelEvery({ key: customerKey('c1') });
 
     await expect(
       patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch),
-    ).rejects.toMatchObject({
-      code: 'concurrent_update',
-    });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 10);
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 10);
+    ).rejects.toMatchObject({ code: 'concurrent_update' });
+    expect(transactions()).toHaveLength(10);
+    expect(batchGets()).toHaveLength(10);
   });
 
   it('lets other errors of the write through without retrying', async () => {
-    stored(customer('c1'), mainOffice('hq'));
+    storeCustomers(customer('c1'), mainOffice('hq'));
     ddb.on(TransactWriteCommand).rejects(new Error('throttled'));
 
     await expect(patchAdditionalInfo(ctx, admin, 'c1', linkTo('hq'), noIfMatch)).rejects.toThrow(
       'throttled',
     );
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(transactions()).toHaveLength(1);
   });
 });
 
@@ -644,7 +632,7 @@ describe('patchAdditionalInfo: refusals write nothing', () => {
       'customer_terminated',
     ],
   ] as const)('refuses %s', async (_label, records, patch, code) => {
-    stored(...records);
+    storeCustomers(...records);
 
     await expect(patchAdditionalInfo(ctx, admin, 'c1', patch, noIfMatch)).rejects.toMatchObject({
       code,
@@ -653,7 +641,7 @@ describe('patchAdditionalInfo: refusals write nothing', () => {
   });
 
   it('answers 404 for another reseller’s customer and 412 for a stale If-Match', async () => {
-    stored(customer('c1', { resellerId: 'r2' }), mainOffice('hq', { resellerId: 'r2' }));
+    storeCustomers(customer('c1', { resellerId: 'r2' }), mainOffice('hq', { resellerId: 'r2' }));
     await expect(
       patchAdditionalInfo(ctx, resellerR1, 'c1', linkTo('hq'), noIfMatch),
     ).rejects.toMatchObject({ code: 'not_found' });
@@ -666,7 +654,7 @@ describe('patchAdditionalInfo: refusals write nothing', () => {
 
 describe('patchAdditionalInfo: the DID batch', () => {
   it('reads a named batch with the customer and refuses a missing one with 404, whatever its id', async () => {
-    stored(customer('c1'));
+    storeCustomers(customer('c1'));
 
     await expect(
       patchAdditionalInfo(
@@ -677,15 +665,31 @@ describe('patchAdditionalInfo: the DID batch', () => {
         noIfMatch,
       ),
     ).rejects.toMatchObject({ status: 404, code: 'did_batch_not_found' });
-    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems).toEqual({
-      [tableName]: { Keys: [customerKey('c1'), didBatchKey('x')], ConsistentRead: true },
-    });
+    expect(keysRead()).toEqual(idsOf(customerKey('c1'), didBatchKey('x')));
+    expect(gets()).toEqual([]);
     expect(writes()).toBe(0);
   });
 
+  it('accepts a named batch read with the customer, without another read', async () => {
+    storeCustomers(customer('c1'));
+    store(didBatchKey('b2'));
+
+    const panel = await patchAdditionalInfo(
+      ctx,
+      admin,
+      'c1',
+      { didAutoProvisioning: { enabled: true, batchId: 'b2' } },
+      noIfMatch,
+    );
+
+    expect(panel.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'b2' });
+    expect(gets()).toEqual([]);
+    expect(writes()).toBe(1);
+  });
+
   it('checks the stored batch with a second read when enabling without naming one', async () => {
-    stored(customer('c1', { did: { enabled: false, batchId: 'b1' } }));
-    ddb.on(GetCommand, { Key: didBatchKey('b1') }).resolves({ Item: didBatchKey('b1') });
+    storeCustomers(customer('c1', { did: { enabled: false, batchId: 'b1' } }));
+    store(didBatchKey('b1'));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -695,8 +699,8 @@ describe('patchAdditionalInfo: the DID batch', () => {
       noIfMatch,
     );
 
-    expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
-    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(batchGets()).toHaveLength(1);
+    expect(gets()).toEqual([didBatchKey('b1')]);
     expect(panel.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'b1' });
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
       additionalInfo: { didAutoProvisioning: { enabled: true, batchId: 'b1' } },

@@ -17,13 +17,17 @@ import {
   cancelInTurn,
   customerKey,
   ddb,
+  entryFor,
   gets,
+  itemAt,
+  lineCounted,
   lineCountKey,
   lineKey,
   linePut,
+  ownerQueried,
   store,
   terminated,
-  transactions,
+  transactionByItem,
 } from './support.js';
 
 /** The account line as registered for customer c1. */
@@ -52,17 +56,14 @@ describe('createAccount', () => {
     });
 
     expect(ddb.calls()).toHaveLength(1);
-    expect(transactions()).toEqual([
-      [
-        { check: customerKey('c1'), values: expect.arrayContaining(['r1', 'active']) },
-        { put: registered('r1'), conditioned: true },
-        {
-          update: lineCountKey('c1'),
-          values: expect.arrayContaining([1, 'lineCounter']),
-          conditioned: false,
-        },
-      ],
-    ]);
+    expect(transactionByItem()).toEqual({
+      [itemAt(customerKey('c1'))]: {
+        check: customerKey('c1'),
+        values: expect.arrayContaining(['r1', 'active']),
+      },
+      [itemAt(lineKey(accountNumber))]: { put: registered('r1'), conditioned: true },
+      [itemAt(lineCountKey('c1'))]: lineCounted('c1'),
+    });
   });
 
   it('registers an admin’s account of a customer without reseller in one transaction, copying a null resellerId', async () => {
@@ -70,7 +71,7 @@ describe('createAccount', () => {
 
     expect(ddb.calls()).toHaveLength(1);
     expect(linePut()).toEqual(registered(null));
-    expect(transactions()[0]?.[0]).toEqual({
+    expect(entryFor(customerKey('c1'))).toEqual({
       check: customerKey('c1'),
       values: expect.arrayContaining([null, 'active']),
     });
@@ -86,7 +87,7 @@ describe('createAccount', () => {
     expect(gets()).toEqual([]);
     expect(ddb.calls()).toHaveLength(2);
     expect([linePut(0), linePut(1)]).toEqual([registered(null), registered('r7')]);
-    expect(transactions()[1]?.[0]).toEqual({
+    expect(entryFor(customerKey('c1'), 1)).toEqual({
       check: customerKey('c1'),
       values: expect.arrayContaining(['r7']),
     });
@@ -194,7 +195,7 @@ describe('listAccounts', () => {
     expect(gets()).toEqual([customerKey('c1')]);
     const [query] = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
     expect(query).toMatchObject({ IndexName: 'linesByOwner', Limit: 26 });
-    expect(Object.values(query?.ExpressionAttributeValues ?? {})).toEqual(['ACCOUNTS#c1']);
+    expect(ownerQueried(query)).toBe('ACCOUNTS#c1');
   });
 
   it('answers a cursor when there is one more account than the page', async () => {

@@ -27,12 +27,18 @@ import {
   configKey,
   customerKey,
   ddb,
+  entryFor,
   gets,
+  itemAt,
+  lineCounted,
   lineCountKey,
   lineKey,
+  linePut,
+  ownerQueried,
   store,
   storedConfig,
   terminated,
+  transactionByItem,
   transactions,
   unknownNumber,
   writes,
@@ -86,18 +92,19 @@ describe('createAlias', () => {
     });
 
     expect(gets()).toEqual([lineKey(accountNumber), configKey, customerKey('c1')]);
-    expect(transactions()).toEqual([
-      [
-        { check: lineKey(accountNumber), values: ['account'] },
-        { check: customerKey('c1'), values: expect.arrayContaining(['active', 'disabled']) },
-        { put: registered('disabled'), conditioned: true },
-        {
-          update: lineCountKey('c1'),
-          values: expect.arrayContaining([1, 'lineCounter']),
-          conditioned: false,
-        },
-      ],
-    ]);
+    expect(transactions()).toHaveLength(1);
+    expect(transactionByItem()).toEqual({
+      [itemAt(lineKey(accountNumber))]: {
+        check: lineKey(accountNumber),
+        values: expect.arrayContaining(['account']),
+      },
+      [itemAt(customerKey('c1'))]: {
+        check: customerKey('c1'),
+        values: expect.arrayContaining(['active', 'disabled']),
+      },
+      [itemAt(lineKey(newAlias))]: { put: registered('disabled'), conditioned: true },
+      [itemAt(lineCountKey('c1'))]: lineCounted('c1'),
+    });
     expect(ddb.calls()).toHaveLength(4);
   });
 
@@ -111,7 +118,7 @@ describe('createAlias', () => {
       authentication: 'system',
       effective: { canRegister: false, source: 'system' },
     });
-    expect(transactions()[0]?.[2]).toEqual({ put: registered('system'), conditioned: true });
+    expect(linePut()).toEqual(registered('system'));
   });
 
   it('lets an explicit authentication win over the default, the check still holding the default read', async () => {
@@ -123,11 +130,11 @@ describe('createAlias', () => {
       authentication: 'enabled',
       effective: { canRegister: true, source: 'alias' },
     });
-    expect(transactions()[0]?.[1]).toEqual({
+    expect(entryFor(customerKey('c1'))).toEqual({
       check: customerKey('c1'),
       values: expect.arrayContaining(['disabled']),
     });
-    expect(transactions()[0]?.[2]).toEqual({ put: registered('enabled'), conditioned: true });
+    expect(linePut()).toEqual(registered('enabled'));
   });
 
   it('reads everything again and takes the new default when the default changed before the write', async () => {
@@ -141,10 +148,7 @@ describe('createAlias', () => {
     await expect(
       createAlias(ctx, admin, accountNumber, { number: newAlias }),
     ).resolves.toMatchObject({ authentication: 'enabled' });
-    expect(transactions().map((transaction) => transaction[2])).toEqual([
-      { put: registered('disabled'), conditioned: true },
-      { put: registered('enabled'), conditioned: true },
-    ]);
+    expect([linePut(0), linePut(1)]).toEqual([registered('disabled'), registered('enabled')]);
     expect(gets()).toHaveLength(6);
   });
 
@@ -279,7 +283,7 @@ describe('getAlias', () => {
 });
 
 describe('patchAlias', () => {
-  const ifMatch = (header: string) => parseIfMatch(header);
+  const ifMatch = (header: string | undefined) => parseIfMatch(header);
 
   it.each([
     ['an admin', admin],
@@ -296,16 +300,18 @@ describe('patchAlias', () => {
         etag: '"5"',
       });
       expect(gets()).toEqual([lineKey(aliasNumber), configKey]);
-      expect(transactions()).toEqual([
-        [
-          { check: customerKey('c1'), values: expect.arrayContaining(['active']) },
-          {
-            update: lineKey(aliasNumber),
-            values: expect.arrayContaining(['disabled', 'phoneLine', 4, 'c1']),
-            conditioned: true,
-          },
-        ],
-      ]);
+      expect(transactions()).toHaveLength(1);
+      expect(transactionByItem()).toEqual({
+        [itemAt(customerKey('c1'))]: {
+          check: customerKey('c1'),
+          values: expect.arrayContaining(['active']),
+        },
+        [itemAt(lineKey(aliasNumber))]: {
+          update: lineKey(aliasNumber),
+          values: expect.arrayContaining(['disabled', 'phoneLine', 4, 'c1']),
+          conditioned: true,
+        },
+      });
     },
   );
 
@@ -330,40 +336,96 @@ describe('patchAlias', () => {
     expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 
-  it('answers 412 precondition_failed for a stale If-Match, writing nothing', async () => {
-    store(aliasLine(aliasNumber, accountNumber, 'enabled', { version: 4 }));
+  /** A PATCH to disabled of an alias stored with `stored`: a change, or none. */
+  const changeOrNot = [
+    ['a change', 'enabled'],
+    ['no change', 'disabled'],
+  ] as const;
 
-    await expect(
-      patchAlias(ctx, admin, aliasNumber, 'disabled', ifMatch('"3"')),
-    ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
-    expect(writes()).toBe(0);
+  it.each(changeOrNot)(
+    'answers 412 precondition_failed for a stale If-Match, writing nothing, for %s',
+    async (_label, stored) => {
+      store(aliasLine(aliasNumber, accountNumber, stored, { version: 4 }));
+
+      await expect(
+        patchAlias(ctx, admin, aliasNumber, 'disabled', ifMatch('"3"')),
+      ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
+      expect(writes()).toBe(0);
+    },
+  );
+
+  it.each(changeOrNot)(
+    'answers 412 precondition_failed when another write moved the version past If-Match before the transaction, for %s',
+    async (_label, stored) => {
+      store(aliasLine(aliasNumber, accountNumber, stored, { version: 4 }));
+      cancelEvery({
+        key: lineKey(aliasNumber),
+        was: aliasLine(aliasNumber, accountNumber, 'system', { version: 5 }),
+      });
+
+      await expect(
+        patchAlias(ctx, admin, aliasNumber, 'disabled', ifMatch('"4"')),
+      ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
+      expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    },
+  );
+
+  it.each(changeOrNot)(
+    'reads again and writes over the newer version when no If-Match was given, for %s',
+    async (_label, stored) => {
+      store(aliasLine(aliasNumber, accountNumber, stored, { version: 4 }));
+      const moved = aliasLine(aliasNumber, accountNumber, 'system', { version: 5 });
+      ddb.on(TransactWriteCommand).callsFakeOnce(async (input) => {
+        store(moved);
+        throw cancellation(input, [{ key: lineKey(aliasNumber), was: moved }]);
+      });
+
+      await expect(
+        patchAlias(ctx, admin, aliasNumber, 'disabled', noIfMatch),
+      ).resolves.toStrictEqual({ alias: disabledAlias, etag: '"6"' });
+      expect(entryFor(lineKey(aliasNumber), 1)).toMatchObject({
+        update: lineKey(aliasNumber),
+        values: expect.arrayContaining(['disabled', 5]),
+      });
+    },
+  );
+
+  /** The transaction of a PATCH that changes nothing: it checks the customer and the line, and writes neither. */
+  const onlyChecked = () => ({
+    [itemAt(customerKey('c1'))]: {
+      check: customerKey('c1'),
+      values: expect.arrayContaining(['active']),
+    },
+    [itemAt(lineKey(aliasNumber))]: {
+      check: lineKey(aliasNumber),
+      values: expect.arrayContaining(['alias', 'c1', 'active']),
+    },
   });
 
-  it('answers 412 precondition_failed when another write moved the version past If-Match before this one', async () => {
-    store(aliasLine(aliasNumber, accountNumber, 'enabled', { version: 4 }));
-    cancelEvery({
-      key: lineKey(aliasNumber),
-      was: aliasLine(aliasNumber, accountNumber, 'system', { version: 5 }),
-    });
+  it.each([
+    ['its ETag', '"4"'],
+    ['*', '*'],
+    ['no If-Match', undefined],
+  ])(
+    'writes nothing for the policy the alias has, with %s: the answer is the alias as it is, its ETag kept',
+    async (_label, header) => {
+      store(aliasLine(aliasNumber, accountNumber, 'disabled', { version: 4 }));
+
+      await expect(
+        patchAlias(ctx, resellerR1, aliasNumber, 'disabled', ifMatch(header)),
+      ).resolves.toStrictEqual({ alias: disabledAlias, etag: '"4"' });
+      expect(transactions()).toHaveLength(1);
+      expect(transactionByItem()).toEqual(onlyChecked());
+    },
+  );
+
+  it('takes an alias stored without a policy as system: setting system writes nothing', async () => {
+    store(aliasLine(aliasNumber, accountNumber, undefined, { version: undefined }));
 
     await expect(
-      patchAlias(ctx, admin, aliasNumber, 'disabled', ifMatch('"4"')),
-    ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-  });
-
-  it('reads again and writes over the newer version when no If-Match was given', async () => {
-    store(aliasLine(aliasNumber, accountNumber, 'enabled', { version: 4 }));
-    const moved = aliasLine(aliasNumber, accountNumber, 'system', { version: 5 });
-    ddb.on(TransactWriteCommand).callsFakeOnce(async (input) => {
-      store(moved);
-      throw cancellation(input, [{ key: lineKey(aliasNumber), was: moved }]);
-    });
-
-    await expect(patchAlias(ctx, admin, aliasNumber, 'disabled', noIfMatch)).resolves.toMatchObject(
-      { etag: '"6"' },
-    );
-    expect(transactions()[1]?.[1]).toMatchObject({ values: expect.arrayContaining([5]) });
+      patchAlias(ctx, admin, aliasNumber, 'system', ifMatch('"1"')),
+    ).resolves.toMatchObject({ alias: { authentication: 'system' }, etag: '"1"' });
+    expect(transactionByItem()).toEqual(onlyChecked());
   });
 
   it('writes an alias of before versions as version 1 when If-Match is "1", answering "2"', async () => {
@@ -383,16 +445,18 @@ describe('patchAlias', () => {
     expect(writes()).toBe(0);
   });
 
-  it('answers 409 customer_terminated for an alias of a terminated customer whose lines are not marked yet', async () => {
-    store(aliasLine(aliasNumber, accountNumber, 'enabled'));
-    cancelEvery({ key: customerKey('c1'), was: customerItem(customer('c1', terminated)) });
+  it.each(changeOrNot)(
+    'answers 409 customer_terminated for an alias of a terminated customer whose lines are not marked yet, for %s',
+    async (_label, stored) => {
+      store(aliasLine(aliasNumber, accountNumber, stored));
+      cancelEvery({ key: customerKey('c1'), was: customerItem(customer('c1', terminated)) });
 
-    await expect(patchAlias(ctx, admin, aliasNumber, 'disabled', noIfMatch)).rejects.toMatchObject({
-      status: 409,
-      code: 'customer_terminated',
-    });
-    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-  });
+      await expect(
+        patchAlias(ctx, admin, aliasNumber, 'disabled', noIfMatch),
+      ).rejects.toMatchObject({ status: 409, code: 'customer_terminated' });
+      expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    },
+  );
 
   it('answers 409 customer_terminated when the termination marked the line between the read and the write', async () => {
     store(aliasLine(aliasNumber, accountNumber, 'enabled', { version: 4 }));
@@ -484,9 +548,8 @@ describe('listAliases', () => {
     });
     expect(gets()).toEqual([lineKey(accountNumber), configKey]);
     const [query] = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
-    expect(Object.values(query?.ExpressionAttributeValues ?? {})).toEqual([
-      `ALIASES#${accountNumber}`,
-    ]);
+    expect(query?.IndexName).toBe('linesByOwner');
+    expect(ownerQueried(query)).toBe(`ALIASES#${accountNumber}`);
   });
 
   it.each([

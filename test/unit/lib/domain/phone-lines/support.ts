@@ -1,4 +1,6 @@
-import { type Item, transactions } from '../../../../fixtures/mocked-table.js';
+import { expect } from 'vitest';
+import { valuesIn } from '../../../../fixtures/command-inputs.js';
+import { type Item, type Key, transactions } from '../../../../fixtures/mocked-table.js';
 
 export {
   cancelEvery,
@@ -99,3 +101,31 @@ export const terminated = {
 /** The line put by the `index`th transaction. */
 export const linePut = (index = 0) =>
   transactions()[index]?.find((entry) => 'put' in entry)?.put as Record<string, unknown>;
+
+const idOf = (key: Key) => `${key.pk}|${key.sk}`;
+const targetOf = (entry: NonNullable<ReturnType<typeof transactions>[number]>[number]) =>
+  ('put' in entry ? entry.put : Object.values(entry)[0]) as Key;
+
+/**
+ * What the `index`th transaction does to each item, by `pk|sk` (see `itemAt`): the
+ * items' order in the transaction is not what a test pins.
+ */
+export const transactionByItem = (index = 0) =>
+  Object.fromEntries((transactions()[index] ?? []).map((entry) => [idOf(targetOf(entry)), entry]));
+
+/** How `transactionByItem` names the item at `key`. */
+export const itemAt = idOf;
+
+/** What the `index`th transaction does to the item at `key`, wherever it is in the transaction. */
+export const entryFor = (key: Key, index = 0) => transactionByItem(index)[idOf(key)];
+
+/** A registration's count of the customer's new line, as `transactionByItem` shows it. */
+export const lineCounted = (customerId: string) => ({
+  update: lineCountKey(customerId),
+  values: expect.arrayContaining([1, 'lineCounter']),
+  conditioned: false,
+});
+
+/** The `linesByOwner` partition a query asks for: the one owner partition among its values. */
+export const ownerQueried = (input: Parameters<typeof valuesIn>[0]) =>
+  valuesIn(input).find((value) => /^(ACCOUNTS|ALIASES)#/.test(String(value)));

@@ -10,6 +10,7 @@ import {
 } from '../../../../../lib/domain/phone-lines/system-config.js';
 import type { SystemConfig } from '../../../../../lib/schemas/phone-lines.js';
 import type { ServiceContext } from '../../../../../lib/service-context.js';
+import { namesIn, valuesIn } from '../../../../fixtures/command-inputs.js';
 import { conditionFailed } from '../../../../fixtures/dynamodb-errors.js';
 import { noIfMatch, now, unitContext } from '../../../../fixtures/service-context.js';
 import { configKey, ddb, gets, storedConfig } from './support.js';
@@ -78,10 +79,10 @@ describe('patchSystemConfig', () => {
     const [update] = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     expect(update?.Key).toEqual(configKey);
     expect(update?.ReturnValues).toBe('ALL_NEW');
-    expect(update?.ConditionExpression).toBeUndefined();
-    expect(Object.values(update?.ExpressionAttributeValues ?? {})).toEqual(
-      expect.arrayContaining(['disabled', 'systemConfig', now]),
+    expect(namesIn(update)).toEqual(
+      expect.arrayContaining(['aliasAuthentication', 'updatedAt', 'version', 'entityType']),
     );
+    expect(valuesIn(update)).toEqual(expect.arrayContaining(['disabled', 'systemConfig', now]));
   });
 
   it.each([
@@ -103,9 +104,49 @@ describe('patchSystemConfig', () => {
       patchSystemConfig(ctx, { aliasAuthentication: 'disabled' }, parseIfMatch('"3"')),
     ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
     expect(ddb.calls()).toHaveLength(1);
-    const [update] = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-    expect(Object.values(update?.ExpressionAttributeValues ?? {})).toContain(3);
   });
+
+  it.each([
+    ['its ETag', '"3"'],
+    ['*', '*'],
+    ['absent', undefined],
+  ])(
+    'answers the stored configuration and its ETag when If-Match is %s and the value is the one stored: the write’s change condition failed',
+    async (_label, header) => {
+      ddb.on(UpdateCommand).rejects(conditionFailed(storedConfig('disabled', 3)));
+
+      await expect(
+        patchSystemConfig(ctx, { aliasAuthentication: 'disabled' }, parseIfMatch(header)),
+      ).resolves.toStrictEqual({ config: { aliasAuthentication: 'disabled' }, etag: '"3"' });
+      expect(ddb.calls()).toHaveLength(1);
+    },
+  );
+
+  it('answers the default configuration, ETag "1", for its own value before any was stored', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    await expect(
+      patchSystemConfig(ctx, { aliasAuthentication: 'enabled' }, parseIfMatch('"1"')),
+    ).resolves.toStrictEqual({ config: { aliasAuthentication: 'enabled' }, etag: '"1"' });
+  });
+
+  it.each([
+    ['the one stored', storedConfig('disabled', 3), '"2"'],
+    ['the default, before any was stored', undefined, '"2"'],
+  ])(
+    'answers 412 precondition_failed for a stale If-Match even when the value is %s',
+    async (_label, was, header) => {
+      ddb.on(UpdateCommand).rejects(conditionFailed(was));
+
+      await expect(
+        patchSystemConfig(
+          ctx,
+          { aliasAuthentication: was ? 'disabled' : 'enabled' },
+          parseIfMatch(header),
+        ),
+      ).rejects.toMatchObject({ status: 412, code: 'precondition_failed' });
+    },
+  );
 });
 
 describe('cachedSystemConfig', () => {

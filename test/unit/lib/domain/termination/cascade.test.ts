@@ -205,7 +205,7 @@ describe('continueCascade', () => {
         ExclusiveStartKey: undefined,
       }),
     ]);
-    expect(valuesIn(queries()[0])).toEqual(['BRANCHES#hq']);
+    expect(valuesIn(queries()[0])).toContain('BRANCHES#hq');
     expect(updatedBranchIds()).toEqual(['b1', 'b2']);
     for (const update of branchUpdates()) {
       expect(valuesIn(update)).toEqual(expect.arrayContaining(['terminated', terminatedByHq, now]));

@@ -145,6 +145,18 @@ describe('terminateCustomer', () => {
     expect(ddb.calls()).toHaveLength(1);
   });
 
+  it('sends the update again when its condition failed on an item every guard accepts (a concurrent write)', async () => {
+    ddb
+      .on(UpdateCommand)
+      .rejectsOnce(conditionFailed(customerItem(customer('c1'))))
+      .resolves({ Attributes: terminatedC1 });
+
+    const { etag } = await terminateCustomer(ctx, resellerR1, 'c1', parseIfMatch('"4"'));
+
+    expect(etag).toBe('"5"');
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
+
   it('retries an update that met another request’s transaction, the same way', async () => {
     ddb.on(UpdateCommand).rejectsOnce(transactionConflict()).resolves({ Attributes: terminatedC1 });
 
