@@ -39,6 +39,10 @@ export const errorCatalog = {
   unknown_member: { status: 422, title: 'Unknown member' },
   // §7
   number_taken: { status: 409, title: 'Number taken' },
+  // §8
+  name_taken: { status: 409, title: 'Name taken' },
+  /** Beyond the contract's text: a provider batch's numbers come from the provider, not from an import. */
+  batch_not_inventory: { status: 409, title: 'Batch not inventory' },
 } as const satisfies Record<string, { readonly status: number; readonly title: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -22,8 +22,9 @@ import signal
 import sys
 import threading
 
+import moto.dynamodb.models as moto_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
@@ -35,11 +36,25 @@ def keep_streams_across_rollbacks() -> None:
     StreamShard.__deepcopy__ = lambda self, memo: self
 
     def transact_write_items(self, transact_items):
+        # moto backs every table up once per item of the transaction (a deep copy each);
+        # one copy per table is the same backup, and keeps a 100-item transaction from
+        # costing 100 copies of the table.
+        backups = {}
+        real_deepcopy = moto_models.copy.deepcopy
+
+        def deepcopy_once(value, memo=None):
+            if isinstance(value, Table):
+                if id(value) not in backups:
+                    backups[id(value)] = real_deepcopy(value, memo)
+                return backups[id(value)]
+            return real_deepcopy(value, memo)
+
         shards = {
             name: (table.stream_shard, len(table.stream_shard.items))
             for name, table in self.tables.items()
             if table.stream_shard is not None
         }
+        moto_models.copy.deepcopy = deepcopy_once
         try:
             return original(self, transact_items)
         except Exception:
@@ -50,6 +65,8 @@ def keep_streams_across_rollbacks() -> None:
                     shard.table = table
                     table.stream_shard = shard
             raise
+        finally:
+            moto_models.copy.deepcopy = real_deepcopy
 
     DynamoDBBackend.transact_write_items = transact_write_items
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { idPattern } from '../schemas/common.js';
 import { type Customer, customerSchema } from '../schemas/customers.js';
 import type { Db } from './client.js';
-import { didBatchIn } from './did-batch.js';
+import { type DidBatchRecord, didBatchFrom } from './did-batch.js';
 import { defineEntity } from './entity.js';
 import type { UpdateSpec } from './expressions.js';
 import {
@@ -276,8 +276,8 @@ export async function queryBranchIds(
 export interface PanelInputs {
   readonly customer: CustomerRecord | undefined;
   readonly mainOffice: CustomerRecord | undefined;
-  /** Whether the DID batch asked for exists (false when none was asked for). */
-  readonly didBatchFound: boolean;
+  /** The DID batch asked for; undefined when it does not exist or none was asked for. */
+  readonly didBatch: DidBatchRecord | undefined;
   /** A customer's PBX number registry as read; the empty one when it has none or none was read. */
   readonly registryOf: (customerId: string) => NumberRegistry;
 }
@@ -307,7 +307,7 @@ export async function readPanelInputs(
   return {
     customer: customers.from(items, customerKey(customerId)),
     mainOffice: mainOfficeId ? customers.from(items, customerKey(mainOfficeId)) : undefined,
-    didBatchFound: didBatchId ? didBatchIn(items, didBatchId) : false,
+    didBatch: didBatchId ? didBatchFrom(items, didBatchId) : undefined,
     registryOf: (id) => registryOf(items, id),
   };
 }

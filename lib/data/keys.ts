@@ -13,6 +13,10 @@ export const entityTypes = {
   huntGroup: 'huntGroup',
   pbxRegistry: 'pbxRegistry',
   lineCounter: 'lineCounter',
+  didBatch: 'didBatch',
+  didBatchName: 'didBatchName',
+  didNumber: 'didNumber',
+  availableDid: 'availableDid',
 } as const;
 
 export type EntityType = (typeof entityTypes)[keyof typeof entityTypes];
@@ -61,7 +65,7 @@ export const resellerMainOfficesPartition = (resellerId: string): string =>
 
 export const branchesPartition = (mainOfficeId: string): string => `BRANCHES#${mainOfficeId}`;
 
-/** DID pricing batches arrive with [dids]; the panel already checks that the one it names exists. */
+/** A DID pricing batch (lib/data/did-batch.ts); its inventory lives in the same partition. */
 export const didBatchKey = (id: string) => ({ pk: `DID_BATCH#${id}`, sk: 'DID_BATCH' }) as const;
 
 /** The termination cascade of a main office: one job item beside the customer, advanced chunk by chunk. */
@@ -104,3 +108,41 @@ export const pbxItemKey = (customerId: string, kind: PbxKind, number: string) =>
  */
 export const pbxRegistryKey = (customerId: string) =>
   ({ pk: `${customerPartitionPrefix}${customerId}`, sk: 'PBX_NUMBERS' }) as const;
+
+/**
+ * The names of DID batches: one registry item per name, its sort key the name case-
+ * and width-folded (`searchableName`), so its conditional put keeps names unique however
+ * they are spelled. It carries what the list of batches shows, so that list is one
+ * Query per page of this one partition, in name order. One partition is enough:
+ * batches are created rarely (an operator adds a few a month), far below the ~1,000
+ * writes per second a partition takes.
+ */
+export const didBatchNamesPartition = 'DID_BATCH_NAMES';
+export const didBatchNameKey = (name: string) =>
+  ({ pk: didBatchNamesPartition, sk: searchableName(name) }) as const;
+
+/**
+ * One registry item per DID, whatever its batch: its conditional put lets a number
+ * enter the inventory once, and it says where the number is now.
+ */
+export const didNumberKey = (number: string) => ({ pk: `DID#${number}`, sk: 'DID' }) as const;
+
+/** What an available DID's sort key is made of. */
+export interface AvailableDidPlace {
+  readonly number: string;
+  readonly kind: string;
+  readonly country: string;
+  readonly area: string | null;
+}
+
+/**
+ * An available DID, in its batch's partition beside the batch item, sorted by kind,
+ * country and area (`-` without one; areas are letters and digits): the offers of a
+ * batch are one Query by sort-key prefix that reads only available numbers, and an
+ * assignment takes a number by deleting this item on condition that it exists.
+ */
+export const availableDidKey = (batchId: string, place: AvailableDidPlace) =>
+  ({
+    pk: didBatchKey(batchId).pk,
+    sk: `AVAILABLE#${place.kind}#${place.country}#${place.area ?? '-'}#${place.number}`,
+  }) as const;

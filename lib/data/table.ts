@@ -171,6 +171,34 @@ export async function transact(db: Db, requests: readonly WriteRequest[]): Promi
   }
 }
 
+/**
+ * All the writes or none, for a write whose conditions may each fail on their own (an
+ * import of many numbers): answers the requests whose conditions failed, none when
+ * everything was written, so the caller can send the rest again without them.
+ * DynamoDB names every failed condition of a cancelled transaction. A conflict with
+ * another transaction raises WriteConflict.
+ */
+export async function transactReportingFailures(
+  db: Db,
+  requests: readonly WriteRequest[],
+): Promise<WriteRequest[]> {
+  try {
+    await db.client.send(
+      new TransactWriteCommand({
+        TransactItems: requests.map((request) => transactionItem(db.tableName, request)) as never,
+      }),
+    );
+    return [];
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (reasons.some((reason) => reason.Code === 'TransactionConflict')) throw new WriteConflict();
+    const failed = requests.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed');
+    if (failed.length === 0) throw error;
+    return failed;
+  }
+}
+
 async function writeOrConflict(db: Db, request: WriteRequest): Promise<void> {
   const outcome = await writeItem(db, request);
   if (!outcome.written) throw new WriteConflict();

@@ -1,5 +1,6 @@
 import type { RouteDefinition } from './route.js';
 import { customersRoutes } from './routes/customers.js';
+import { didsRoutes } from './routes/dids.js';
 import { hierarchyRoutes } from './routes/hierarchy.js';
 import { metaRoutes } from './routes/meta.js';
 import { pbxRoutes } from './routes/pbx.js';
@@ -19,6 +20,7 @@ export const routes = {
   ...systemRoutes,
   ...switchRoutes,
   ...pbxRoutes,
+  ...didsRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof routes;

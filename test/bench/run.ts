@@ -1,5 +1,6 @@
 import { benchBundles } from './bundles.js';
 import { benchCascade } from './cascade.js';
+import { benchDids } from './dids.js';
 import { benchPanel } from './panel.js';
 import { benchPbx } from './pbx.js';
 import { benchRoundTrips } from './round-trips.js';
@@ -17,6 +18,7 @@ const runtimeBenches: [string, (bench: BenchRuntime) => Promise<unknown>][] = [
   ['round-trips', benchRoundTrips],
   ['panel', benchPanel],
   ['pbx', benchPbx],
+  ['dids', benchDids],
   ['switch', benchSwitch],
   ['cascade', benchCascade],
   ['throughput', benchThroughput],

@@ -4,7 +4,7 @@ import {
   etagOfRecord,
   readPanelInputs,
 } from '../../data/customer.js';
-import { didBatchExists } from '../../data/did-batch.js';
+import { readDidBatch } from '../../data/did-batch.js';
 import { and, eq, gte, increment } from '../../data/expressions.js';
 import { customerKey } from '../../data/keys.js';
 import type { NumberRegistry } from '../../data/number-registry.js';
@@ -136,18 +136,21 @@ async function readAndPlan(
   const current = read.customer;
   const refusal = guardRefusal(caller, id, current, ifMatch);
   if (refusal || !current) throw refusal ?? notFound();
-  // The batch the panel would point to may be the one it already has, not named in the patch.
+  // The batch the panel would point to may be the one it already has, not named in the
+  // patch: then it is read now. Batches are never changed or deleted, so the write needs
+  // no condition on the batch that was read.
   const batchToCheck = didBatchToCheck(current, patch);
-  const batchExists =
-    batchToCheck === null ||
-    (batchToCheck === batchId ? read.didBatchFound : await didBatchExists(ctx.db, batchToCheck));
+  const didBatch =
+    batchToCheck === null || batchToCheck === batchId
+      ? read.didBatch
+      : await readDidBatch(ctx.db, batchToCheck);
   const registries = {
     own: read.registryOf(id),
     target: named ? read.registryOf(named) : undefined,
   };
   const facts = {
     namedMainOffice: read.mainOffice,
-    didBatchExists: batchExists,
+    didBatch,
     numberConflicts: registries.target
       ? numberConflictsOnLink(registries.own, registries.target)
       : [],

@@ -1,4 +1,5 @@
 import { type CustomerRecord, isMainOffice, mainOfficeOf } from '../../data/customer.js';
+import type { DidBatchRecord } from '../../data/did-batch.js';
 import { AppError, customerTerminated, validationFailed } from '../../errors.js';
 import type { AdditionalInfo, AdditionalInfoPatch } from '../../schemas/additional-info.js';
 import { type Caller, canSee } from '../access.js';
@@ -11,8 +12,8 @@ export const hierarchyBusinessModels: ReadonlySet<string> = new Set(['universal'
 export interface PanelFacts {
   /** The main office the patch names, when it names one other than the customer itself. */
   readonly namedMainOffice: CustomerRecord | undefined;
-  /** Whether the DID batch the panel would point to exists ([dids] adds its pricing checks). */
-  readonly didBatchExists: boolean;
+  /** The DID batch the panel would point to (`didBatchToCheck`), as read; undefined when it does not exist. */
+  readonly didBatch: DidBatchRecord | undefined;
   /** The customer's extension and hunt-group numbers the named main office's group already uses. */
   readonly numberConflicts: readonly string[];
   /** Hunt-group members of this branch that are its main office's extensions. */
@@ -42,6 +43,26 @@ export function didBatchToCheck(
   if (!patch.didAutoProvisioning) return null;
   const merged = { ...current.additionalInfo.didAutoProvisioning, ...patch.didAutoProvisioning };
   return merged.enabled || patch.didAutoProvisioning.batchId ? merged.batchId : null;
+}
+
+/**
+ * Why the panel cannot point to the batch `batchId` (read as `batch`), the first of
+ * §4's batch rules it breaks: the batch exists (404), and a paid one charges in the
+ * customer's currency (422; a free batch suits any currency). Undefined when it can.
+ */
+function didBatchRefusal(
+  current: CustomerRecord,
+  batchId: string,
+  batch: DidBatchRecord | undefined,
+): AppError | undefined {
+  if (!batch) return new AppError('did_batch_not_found', `DID batch ${batchId} does not exist.`);
+  if (!batch.pricing.free && batch.pricing.currency !== current.currency) {
+    return new AppError(
+      'currency_mismatch',
+      `DID batch ${batchId} charges in ${batch.pricing.currency}; this customer is billed in ${current.currency}.`,
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -105,10 +126,10 @@ export function planPanelChange(
     if (didAutoProvisioning.enabled && didAutoProvisioning.batchId === null) {
       throw new AppError('did_batch_required', 'Enabling auto-provisioning needs a batchId.');
     }
-    if (didBatchToCheck(current, patch) !== null && !facts.didBatchExists) {
-      throw new AppError('did_batch_not_found', 'The DID batch does not exist.');
-    }
-    // [dids]: a paid batch's currency equals the customer's (422 currency_mismatch).
+    const batchId = didBatchToCheck(current, patch);
+    const refusal =
+      batchId === null ? undefined : didBatchRefusal(current, batchId, facts.didBatch);
+    if (refusal) throw refusal;
   }
 
   // The hierarchy of offices, merged field by field; disabling resets it.

@@ -33,7 +33,7 @@ export const hierarchyRoutes = {
     auth: managers,
     summary: 'Change the Additional info panel (merge patch)',
     description:
-      'Nested objects merge field by field. Disabling the hierarchy resets office, mainOfficeId and invoicing (other fields sent with enabled: false are ignored). Rules are checked in this order and the first violated one answers, changing nothing: did_batch_required, did_batch_not_found, hierarchy_not_allowed, main_office_required, main_office_not_found, main_office_not_main, customer_terminated (the main office is terminated), main_office_self, reseller_mismatch, currency_mismatch, number_conflict, extension_in_use (a branch leaving its main office while its hunt groups use that office’s extensions), office_has_branches, invoicing_set_on_main.',
+      'Nested objects merge field by field. Disabling the hierarchy resets office, mainOfficeId and invoicing (other fields sent with enabled: false are ignored). Rules are checked in this order and the first violated one answers, changing nothing: did_batch_required, did_batch_not_found, currency_mismatch (a paid batch in another currency), hierarchy_not_allowed, main_office_required, main_office_not_found, main_office_not_main, customer_terminated (the main office is terminated), main_office_self, reseller_mismatch, currency_mismatch, number_conflict, extension_in_use (a branch leaving its main office while its hunt groups use that office’s extensions), office_has_branches, invoicing_set_on_main.',
     tags: ['additional info'],
     params: customerIdParams,
     body: patchAdditionalInfoBody,

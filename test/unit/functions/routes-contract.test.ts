@@ -16,7 +16,8 @@ import type { Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { customerItem } from '../../../lib/data/customer.js';
-import { didBatchKey, pbxRegistryKey } from '../../../lib/data/keys.js';
+import { didBatches } from '../../../lib/data/did-batch.js';
+import { pbxRegistryKey } from '../../../lib/data/keys.js';
 import { pbxItems } from '../../../lib/data/pbx-item.js';
 import { phoneLines } from '../../../lib/data/phone-line.js';
 import { systemConfigs } from '../../../lib/data/system-config.js';
@@ -105,7 +106,15 @@ const world: readonly Item[] = [
   }),
   line(account, { kind: 'account' }),
   line(alias, { kind: 'alias', authentication: 'system' }),
-  { ...didBatchKey('b1') },
+  didBatches.toItem({
+    id: 'b1',
+    name: 'Batch b1',
+    source: 'inventory',
+    provider: null,
+    pricing: { free: true },
+    createdAt,
+    version: 1,
+  }),
   systemConfigs.toItem({ aliasAuthentication: 'enabled', version: 2 }),
 ];
 
@@ -193,6 +202,43 @@ const knownGood = {
   routeNumber: [{ params: { number: alias } }],
   getSystemConfig: [{}],
   patchSystemConfig: [{ body: { aliasAuthentication: 'disabled' }, ifMatch: '"2"' }],
+  createDidBatch: [
+    { body: { name: 'Berlin', source: 'inventory', pricing: { free: true } } },
+    {
+      body: {
+        name: 'DIDWW',
+        source: 'provider',
+        provider: 'didww',
+        pricing: {
+          free: false,
+          currency: 'EUR',
+          activationFee: '1.00',
+          recurringFee: '0.50',
+          markupPercent: '10',
+          roundingDecimals: 2,
+        },
+      },
+    },
+  ],
+  listDidBatches: [{}, { query: { limit: '5' } }],
+  getDidBatch: [{ params: { id: 'b1' } }],
+  importDidNumbers: [
+    {
+      params: { id: 'b1' },
+      body: {
+        numbers: [
+          {
+            number: '+4930100100',
+            kind: 'local',
+            country: 'DE',
+            area: '30',
+            activationCost: '1.00',
+            recurringCost: '0.99',
+          },
+        ],
+      },
+    },
+  ],
 } satisfies Record<RouteName, readonly KnownGoodRequest[]>;
 
 const knownGoodOf = (route: RouteDefinition): readonly KnownGoodRequest[] =>

@@ -35,6 +35,7 @@ import {
   resellerR1,
   tableName,
 } from '../../../../fixtures/service-context.js';
+import { didBatch, didBatchItem } from '../dids/support.js';
 
 /** Keys spelled out here, not taken from keys.ts, so a change of layout shows. */
 const customerKey = (id: string) => ({ pk: `CUSTOMER#${id}`, sk: 'CUSTOMER' });
@@ -672,7 +673,7 @@ describe('patchAdditionalInfo: the DID batch', () => {
 
   it('accepts a named batch read with the customer, without another read', async () => {
     storeCustomers(customer('c1'));
-    store(didBatchKey('b2'));
+    store(didBatchItem(didBatch('b2')));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -689,7 +690,7 @@ describe('patchAdditionalInfo: the DID batch', () => {
 
   it('checks the stored batch with a second read when enabling without naming one', async () => {
     storeCustomers(customer('c1', { did: { enabled: false, batchId: 'b1' } }));
-    store(didBatchKey('b1'));
+    store(didBatchItem(didBatch('b1')));
 
     const panel = await patchAdditionalInfo(
       ctx,
@@ -705,5 +706,37 @@ describe('patchAdditionalInfo: the DID batch', () => {
     expect(ddb.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({
       additionalInfo: { didAutoProvisioning: { enabled: true, batchId: 'b1' } },
     });
+  });
+
+  it('refuses a paid batch in another currency with 422 currency_mismatch, writing nothing', async () => {
+    storeCustomers(customer('c1', { did: { enabled: false, batchId: 'usd' } }));
+    store(didBatchItem(didBatch('usd', { currency: 'USD' })));
+
+    for (const patch of [
+      { didAutoProvisioning: { enabled: true } },
+      { didAutoProvisioning: { enabled: true, batchId: 'usd' } },
+    ]) {
+      await expect(patchAdditionalInfo(ctx, admin, 'c1', patch, noIfMatch)).rejects.toMatchObject({
+        status: 422,
+        code: 'currency_mismatch',
+      });
+    }
+    expect(writes()).toBe(0);
+  });
+
+  it('accepts a free batch for a customer of any currency', async () => {
+    storeCustomers(customer('c1', { currency: 'JPY' }));
+    store(didBatchItem(didBatch('free', { free: true })));
+
+    const panel = await patchAdditionalInfo(
+      ctx,
+      admin,
+      'c1',
+      { didAutoProvisioning: { enabled: true, batchId: 'free' } },
+      noIfMatch,
+    );
+
+    expect(panel.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'free' });
+    expect(writes()).toBe(1);
   });
 });

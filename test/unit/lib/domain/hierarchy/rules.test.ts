@@ -10,13 +10,14 @@ import {
 import { AppError } from '../../../../../lib/errors.js';
 import type { AdditionalInfoPatch } from '../../../../../lib/schemas/additional-info.js';
 import { branchOf, customer, mainOffice } from '../../../../fixtures/customer-records.js';
+import { didBatch } from '../dids/support.js';
 
 const admin: Caller = { role: 'admin' };
 const resellerR1: Caller = { role: 'reseller', resellerId: 'r1' };
 
 const facts = (overrides: Partial<PanelFacts> = {}): PanelFacts => ({
   namedMainOffice: undefined,
-  didBatchExists: false,
+  didBatch: undefined,
   numberConflicts: [],
   inheritedMembers: 0,
   ...overrides,
@@ -93,7 +94,11 @@ describe('auto-provisioning rules', () => {
   it('refuses clearing the batch of an enabled panel with 422 did_batch_required', () => {
     const current = customer('c1', { did: { enabled: true, batchId: 'b1' } });
     expect(
-      refused(current, { didAutoProvisioning: { batchId: null } }, facts({ didBatchExists: true })),
+      refused(
+        current,
+        { didAutoProvisioning: { batchId: null } },
+        facts({ didBatch: didBatch('b1') }),
+      ),
     ).toMatchObject({ status: 422, code: 'did_batch_required' });
   });
 
@@ -113,15 +118,39 @@ describe('auto-provisioning rules', () => {
     const change = plan(
       current,
       { didAutoProvisioning: { enabled: true } },
-      facts({ didBatchExists: true }),
+      facts({ didBatch: didBatch('b1') }),
     );
     expect(change.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'b1' });
     const renamed = plan(
       customer('c2', { did: { enabled: true, batchId: 'b1' } }),
       { didAutoProvisioning: { batchId: 'b2' } },
-      facts({ didBatchExists: true }),
+      facts({ didBatch: didBatch('b2') }),
     );
     expect(renamed.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'b2' });
+  });
+
+  it('refuses a paid batch in another currency than the customer’s with 422 currency_mismatch', () => {
+    const usd = facts({ didBatch: didBatch('b1', { currency: 'USD' }) });
+    expect(
+      refused(customer('c1'), { didAutoProvisioning: { enabled: true, batchId: 'b1' } }, usd),
+    ).toMatchObject({ status: 422, code: 'currency_mismatch' });
+    const stored = customer('c2', { did: { enabled: false, batchId: 'b1' } });
+    expect(refused(stored, { didAutoProvisioning: { enabled: true } }, usd)).toMatchObject({
+      code: 'currency_mismatch',
+    });
+    // Pointing a disabled panel at the batch is refused too: enabling later would be.
+    expect(refused(customer('c3'), { didAutoProvisioning: { batchId: 'b1' } }, usd)).toMatchObject({
+      code: 'currency_mismatch',
+    });
+  });
+
+  it('accepts a free batch whatever the customer’s currency', () => {
+    const change = plan(
+      customer('c1', { currency: 'JPY' }),
+      { didAutoProvisioning: { enabled: true, batchId: 'b1' } },
+      facts({ didBatch: didBatch('b1', { free: true }) }),
+    );
+    expect(change.additionalInfo.didAutoProvisioning).toEqual({ enabled: true, batchId: 'b1' });
   });
 
   it('keeps batchId when disabling, without checking that the batch still exists', () => {
@@ -418,6 +447,20 @@ describe('the first violated rule in table order answers', () => {
         officeHierarchy: { enabled: true, office: 'main' },
       }),
     ).toMatchObject({ code: 'did_batch_not_found' });
+  });
+
+  it('currency_mismatch of the batch before hierarchy_not_allowed', () => {
+    const current = customer('c1', { businessModel: 'pinless' });
+    expect(
+      refused(
+        current,
+        {
+          didAutoProvisioning: { enabled: true, batchId: 'b1' },
+          officeHierarchy: { enabled: true, office: 'main' },
+        },
+        facts({ didBatch: didBatch('b1', { currency: 'GBP' }) }),
+      ),
+    ).toMatchObject({ code: 'currency_mismatch' });
   });
 
   it('hierarchy_not_allowed before the missing office (400)', () => {

@@ -1,0 +1,108 @@
+import { boundedAll } from '../../concurrency.js';
+import { readDidBatch } from '../../data/did-batch.js';
+import { availableDids, didNumbers } from '../../data/did-number.js';
+import { notExists } from '../../data/expressions.js';
+import { transactReportingFailures } from '../../data/table.js';
+import { retryOnWriteConflict } from '../../data/write-conflicts.js';
+import { AppError, notFound } from '../../errors.js';
+import type { ImportResult, InventoryEntry } from '../../schemas/did-batches.js';
+import type { ServiceContext } from '../../service-context.js';
+
+/**
+ * Numbers per transaction (two items each, DynamoDB takes 100) and transactions in
+ * flight: 1,000 numbers are 20 transactions, two rounds of 16; 10 numbers are one.
+ */
+const numbersPerTransaction = 50;
+const transactionsInFlight = 16;
+
+/**
+ * Adds numbers to an inventory batch as available (§8): one read of the batch, then
+ * transactions of up to 50 numbers, 16 in flight. Each number is its registry's put, on
+ * condition that the number is in no inventory yet, and its available item in the
+ * batch's partition. A transaction that meets registered numbers is cancelled naming
+ * each of them: they are rejected as `duplicate` and the others are sent again (one
+ * more round trip). Batches cannot be deleted, so no write is conditioned on the batch.
+ */
+export async function importNumbers(
+  ctx: ServiceContext,
+  batchId: string,
+  entries: readonly InventoryEntry[],
+): Promise<ImportResult> {
+  const batch = await readDidBatch(ctx.db, batchId);
+  if (!batch) throw notFound(`DID batch ${batchId} does not exist.`);
+  if (batch.source !== 'inventory') {
+    throw new AppError(
+      'batch_not_inventory',
+      `DID batch ${batchId} takes its numbers from the provider ${batch.provider}; only inventory batches take imported numbers.`,
+    );
+  }
+  const addedAt = ctx.now().toISOString();
+  const chunks = Array.from({ length: Math.ceil(entries.length / numbersPerTransaction) }, (_, i) =>
+    entries.slice(i * numbersPerTransaction, (i + 1) * numbersPerTransaction),
+  );
+  const duplicates = new Set(
+    (
+      await boundedAll(chunks, transactionsInFlight, (chunk) =>
+        addNumbers(ctx, batchId, chunk, addedAt),
+      )
+    ).flat(),
+  );
+  return {
+    added: entries.map(({ number }) => number).filter((number) => !duplicates.has(number)),
+    rejected: entries
+      .filter(({ number }) => duplicates.has(number))
+      .map(({ number }) => ({ number, reason: 'duplicate' as const })),
+  };
+}
+
+/**
+ * Writes the numbers not yet registered, all in one transaction; answers the ones that
+ * were. A transaction that meets a concurrent import of the same numbers conflicts,
+ * and is sent again: it then finds them registered.
+ */
+async function addNumbers(
+  ctx: ServiceContext,
+  batchId: string,
+  entries: readonly InventoryEntry[],
+  addedAt: string,
+): Promise<string[]> {
+  const duplicates: string[] = [];
+  let pending = [...entries];
+  while (pending.length > 0) {
+    const writes = pending.map((entry) => {
+      const place = {
+        number: entry.number,
+        batchId,
+        kind: entry.kind,
+        country: entry.country,
+        area: entry.area ?? null,
+      };
+      return {
+        number: entry.number,
+        registry: didNumbers.put(
+          { ...place, status: 'available', addedAt },
+          { condition: notExists('pk') },
+        ),
+        available: availableDids.put({
+          ...place,
+          activationCost: entry.activationCost,
+          recurringCost: entry.recurringCost,
+          addedAt,
+        }),
+      };
+    });
+    const failed = await retryOnWriteConflict(() =>
+      transactReportingFailures(
+        ctx.db,
+        writes.flatMap((write) => [write.registry, write.available]),
+      ),
+    );
+    if (failed.length === 0) break;
+    const taken = new Set(
+      writes.filter((write) => failed.includes(write.registry)).map((write) => write.number),
+    );
+    duplicates.push(...taken);
+    pending = pending.filter((entry) => !taken.has(entry.number));
+  }
+  return duplicates;
+}
