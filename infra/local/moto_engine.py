@@ -36,9 +36,11 @@ def keep_streams_across_rollbacks() -> None:
     StreamShard.__deepcopy__ = lambda self, memo: self
 
     def transact_write_items(self, transact_items):
-        # moto backs every table up once per item of the transaction (a deep copy each);
-        # one copy per table is the same backup, and keeps a 100-item transaction from
-        # costing 100 copies of the table.
+        # moto backs every table up once per item of the transaction (a deep copy each),
+        # all before its first write: one copy per table is the same backup, and keeps a
+        # 100-item transaction from costing 100 copies of the table. Swapping the copy
+        # module's deepcopy for the call is safe only because main() applies requests
+        # one at a time.
         backups = {}
         real_deepcopy = moto_models.copy.deepcopy
 

@@ -55,6 +55,21 @@ export type WriteRequest =
       readonly condition: Condition;
     });
 
+/**
+ * Cancellation reasons a fresh attempt can change: no error, a failed condition (the
+ * item changed), a concurrent transaction, or capacity (DynamoDB cancels a transaction
+ * it cannot fit in a partition's throughput, and the SDK does not retry a cancellation).
+ */
+const retryableReasons = new Set<string | undefined>([
+  undefined,
+  'None',
+  'ConditionalCheckFailed',
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
+
 /** A transaction lost to a concurrent writer, or a condition without a declared meaning failed. */
 export class WriteConflict extends Error {
   constructor(detail = 'A concurrent write changed an item this write was conditioned on') {
@@ -163,10 +178,7 @@ export async function transact(db: Db, requests: readonly WriteRequest[]): Promi
       const old = reasons[failed]?.Item;
       throw declared(old ? unmarshall(old as never) : undefined);
     }
-    const retryable = reasons.every((reason) =>
-      ['None', 'ConditionalCheckFailed', 'TransactionConflict', undefined].includes(reason.Code),
-    );
-    if (retryable) throw new WriteConflict();
+    if (reasons.every((reason) => retryableReasons.has(reason.Code))) throw new WriteConflict();
     throw error;
   }
 }
@@ -174,9 +186,9 @@ export async function transact(db: Db, requests: readonly WriteRequest[]): Promi
 /**
  * All the writes or none, for a write whose conditions may each fail on their own (an
  * import of many numbers): answers the requests whose conditions failed, none when
- * everything was written, so the caller can send the rest again without them.
- * DynamoDB names every failed condition of a cancelled transaction. A conflict with
- * another transaction raises WriteConflict.
+ * everything was written, so the caller can send the rest again without them (the
+ * cancellation names failed conditions per item; callers must not rely on it naming
+ * every one). A conflict with another transaction, or throttling, raises WriteConflict.
  */
 export async function transactReportingFailures(
   db: Db,
@@ -192,7 +204,13 @@ export async function transactReportingFailures(
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    if (reasons.some((reason) => reason.Code === 'TransactionConflict')) throw new WriteConflict();
+    if (!reasons.every((reason) => retryableReasons.has(reason.Code))) throw error;
+    const lost = reasons.some(
+      (reason) =>
+        reason.Code !== undefined && !['None', 'ConditionalCheckFailed'].includes(reason.Code),
+    );
+    // A conflict or throttling: the whole transaction again; its conditions were not all judged.
+    if (lost) throw new WriteConflict();
     const failed = requests.filter((_, index) => reasons[index]?.Code === 'ConditionalCheckFailed');
     if (failed.length === 0) throw error;
     return failed;

@@ -10,18 +10,24 @@ import type { ServiceContext } from '../../service-context.js';
 
 /**
  * Numbers per transaction (two items each, DynamoDB takes 100) and transactions in
- * flight: 1,000 numbers are 20 transactions, two rounds of 16; 10 numbers are one.
+ * flight: 1,000 numbers are 20 transactions; 10 numbers are one. Every available item
+ * lands in the batch's one partition (2 write units each, transactionally), so few
+ * transactions run at once, and a throttled one is sent again after a pause.
  */
 const numbersPerTransaction = 50;
-const transactionsInFlight = 16;
+const transactionsInFlight = 4;
+const attemptsPerTransaction = 10;
 
 /**
  * Adds numbers to an inventory batch as available (§8): one read of the batch, then
  * transactions of up to 50 numbers, 16 in flight. Each number is its registry's put, on
  * condition that the number is in no inventory yet, and its available item in the
  * batch's partition. A transaction that meets registered numbers is cancelled naming
- * each of them: they are rejected as `duplicate` and the others are sent again (one
- * more round trip). Batches cannot be deleted, so no write is conditioned on the batch.
+ * them (usually every one, at least one): they are rejected as `duplicate` and the
+ * others are sent again. Each transaction is atomic, the import is not: one that fails
+ * after its retries leaves the transactions before it written, and a retry of the call
+ * answers those numbers `duplicate`. Batches cannot be deleted, so no write is
+ * conditioned on the batch.
  */
 export async function importNumbers(
   ctx: ServiceContext,
@@ -91,16 +97,20 @@ async function addNumbers(
         }),
       };
     });
-    const failed = await retryOnWriteConflict(() =>
-      transactReportingFailures(
-        ctx.db,
-        writes.flatMap((write) => [write.registry, write.available]),
-      ),
+    const failed = await retryOnWriteConflict(
+      () =>
+        transactReportingFailures(
+          ctx.db,
+          writes.flatMap((write) => [write.registry, write.available]),
+        ),
+      attemptsPerTransaction,
     );
     if (failed.length === 0) break;
     const taken = new Set(
       writes.filter((write) => failed.includes(write.registry)).map((write) => write.number),
     );
+    // Only registry puts carry a condition; without one among the failures this would loop.
+    if (taken.size === 0) throw new Error('An import transaction failed on no number');
     duplicates.push(...taken);
     pending = pending.filter((entry) => !taken.has(entry.number));
   }

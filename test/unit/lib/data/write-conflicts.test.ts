@@ -32,6 +32,9 @@ describe('write conflicts', () => {
     for (const codes of [
       ['None', 'ConditionalCheckFailed'],
       ['TransactionConflict', 'None'],
+      // DynamoDB cancels a transaction it cannot fit in a partition's throughput.
+      ['ConditionalCheckFailed', 'ThrottlingError'],
+      ['ProvisionedThroughputExceeded', 'None'],
     ]) {
       ddb.on(TransactWriteCommand).rejects(cancelledFor(...codes));
       const error = await transact(unitContext.db, twoChecks).catch((caught: unknown) => caught);
@@ -43,7 +46,7 @@ describe('write conflicts', () => {
   it('does not retry cancellations a fresh attempt cannot change, nor other errors', async () => {
     for (const codes of [
       ['ValidationError', 'None'],
-      ['ConditionalCheckFailed', 'ThrottlingError'],
+      ['ItemCollectionSizeLimitExceeded', 'ConditionalCheckFailed'],
     ]) {
       ddb.on(TransactWriteCommand).rejects(cancelledFor(...codes));
       const error = await transact(unitContext.db, twoChecks).catch((caught: unknown) => caught);
