@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(() => api?.stop());
 
 describe('ids are opaque', () => {
-  it('answers 404 for an id of any shape that names nothing, on every route that takes one', async () => {
+  it('answers 404 for an id of any shape that names nothing, on the customer reads (every route: test/unit/functions/routes-contract.test.ts)', async () => {
     const admin = api.tokens.admin;
     for (const id of [
       'not-a-ulid',
