@@ -11,37 +11,16 @@ import {
   roundHalfUp,
 } from '../../../../../lib/domain/dids/money.js';
 
-/*
- * The reference is exact rational arithmetic on a numerator and a denominator, built from the
- * generated integers rather than from parsing strings, and rounding by the closed form
- * floor((2·n·10^k + d) / (2·d)), not by the implementation's "add half a unit, truncate".
- */
-type Rational = { numerator: bigint; denominator: bigint };
-const ten = (exponent: number) => 10n ** BigInt(exponent);
-const rational = (units: bigint, decimals: number): Rational => ({
-  numerator: units,
-  denominator: ten(decimals),
-});
-const plus = (a: Rational, b: Rational): Rational => ({
-  numerator: a.numerator * b.denominator + b.numerator * a.denominator,
-  denominator: a.denominator * b.denominator,
-});
-const times = (a: Rational, b: Rational): Rational => ({
-  numerator: a.numerator * b.numerator,
-  denominator: a.denominator * b.denominator,
-});
-/** Writes units × 10^-decimals with the fraction from a remainder padded by adding 10^decimals. */
-const referenceString = (units: bigint, decimals: number): string => {
-  if (decimals === 0) return units.toString();
-  const denominator = ten(decimals);
-  const fraction = (denominator + (units % denominator)).toString().slice(1);
-  return `${units / denominator}.${fraction}`;
-};
-const referenceRound = (value: Rational, decimals: number): string =>
-  referenceString(
-    (2n * value.numerator * ten(decimals) + value.denominator) / (2n * value.denominator),
-    decimals,
-  );
+import {
+  plus,
+  type Rational,
+  rational,
+  referenceRound,
+  referenceString,
+  ten,
+  times,
+} from '../../../../fixtures/reference-rational.js';
+
 const sameValue = (value: Decimal, expected: Rational): boolean =>
   value.units * expected.denominator === expected.numerator * ten(value.scale);
 

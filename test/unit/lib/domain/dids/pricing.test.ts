@@ -7,31 +7,14 @@ import {
   pricingSchema,
 } from '../../../../../lib/schemas/dids.js';
 
-/*
- * Reference: §8's formula in exact rationals (numerator over denominator) built from the
- * generated integers, rounded half-up by the closed form floor((2·n·10^k + d) / (2·d)).
- */
-type Rational = { numerator: bigint; denominator: bigint };
-const ten = (exponent: number) => 10n ** BigInt(exponent);
-const plus = (a: Rational, b: Rational): Rational => ({
-  numerator: a.numerator * b.denominator + b.numerator * a.denominator,
-  denominator: a.denominator * b.denominator,
-});
-const times = (a: Rational, b: Rational): Rational => ({
-  numerator: a.numerator * b.numerator,
-  denominator: a.denominator * b.denominator,
-});
-const referenceString = (units: bigint, decimals: number): string => {
-  if (decimals === 0) return units.toString();
-  const denominator = ten(decimals);
-  const fraction = (denominator + (units % denominator)).toString().slice(1);
-  return `${units / denominator}.${fraction}`;
-};
-const referenceRound = (value: Rational, decimals: number): string =>
-  referenceString(
-    (2n * value.numerator * ten(decimals) + value.denominator) / (2n * value.denominator),
-    decimals,
-  );
+import {
+  plus,
+  type Rational,
+  referenceRound,
+  referenceString,
+  ten,
+  times,
+} from '../../../../fixtures/reference-rational.js';
 
 type Generated = { value: Rational; text: string };
 /** A decimal string with 0 to 6 decimals whose value is below `limit` (or at most it). */
