@@ -60,23 +60,26 @@ const validate = (route: RouteDefinition): ApiMiddleware => ({
 export const undeclaredErrorCodes = new Set<string>();
 
 /** The last `.use()`, so its onError runs first: every error becomes problem+json. */
-const problemResponder = (route: RouteDefinition): ApiMiddleware => ({
-  onError: (request) => {
-    if (request.error instanceof AppError && request.error.status < 500) {
-      if (!declaredErrorCodes(route).has(request.error.code)) {
-        undeclaredErrorCodes.add(`${route.operationId} ${request.error.code}`);
-        logger.error('A route answered an error code it does not declare', {
-          operationId: route.operationId,
-          code: request.error.code,
-        });
+const problemResponder = (route: RouteDefinition): ApiMiddleware => {
+  const declared = declaredErrorCodes(route);
+  return {
+    onError: (request) => {
+      if (request.error instanceof AppError && request.error.status < 500) {
+        if (!declared.has(request.error.code)) {
+          undeclaredErrorCodes.add(`${route.operationId} ${request.error.code}`);
+          logger.error('A route answered an error code it does not declare', {
+            operationId: route.operationId,
+            code: request.error.code,
+          });
+        }
+        request.response = problemResponse(request.error);
+        return;
       }
-      request.response = problemResponse(request.error);
-      return;
-    }
-    logger.error('Request failed', request.error as Error);
-    request.response = internalErrorResponse();
-  },
-});
+      logger.error('Request failed', request.error as Error);
+      request.response = internalErrorResponse();
+    },
+  };
+};
 
 export function jsonResponse(response: ApiResponse): ApiResult {
   const hasBody = response.body !== undefined;
