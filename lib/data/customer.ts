@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { idPattern } from '../schemas/common.js';
 import { type Customer, customerSchema } from '../schemas/customers.js';
 import type { Db } from './client.js';
-import { type DidBatchRecord, didBatchFrom } from './did-batch.js';
+import { type DidBatchRecord, didBatchFrom, didBatchTermsSchema } from './did-batch.js';
 import { defineEntity } from './entity.js';
 import type { UpdateSpec } from './expressions.js';
 import {
@@ -35,6 +35,11 @@ export const customerRecordSchema = customerSchema.extend({
   otherCurrencyBranchCount: z.number().int().min(0).default(0),
   /** On a branch: its currency differs from its main office's, as counted there at link time. */
   linkedWithOtherCurrency: z.boolean().default(false),
+  /**
+   * The batch the panel points to, copied when it was chosen: batches never change,
+   * so the copy cannot go stale, and offers and assignments read it with the customer.
+   */
+  didBatch: didBatchTermsSchema.nullable().default(null),
 });
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
@@ -43,6 +48,7 @@ export function toCustomer(record: CustomerRecord): Customer {
     version: _version,
     otherCurrencyBranchCount: _count,
     linkedWithOtherCurrency: _linked,
+    didBatch: _didBatch,
     ...customer
   } = record;
   return customer;

@@ -15,6 +15,22 @@ import { type ETag, etagOf } from './versioning.js';
 export const didBatchRecordSchema = didBatchSchema.extend({ version: z.number().int().min(1) });
 export type DidBatchRecord = z.infer<typeof didBatchRecordSchema>;
 
+/** What a customer's offers and assignments need of its batch: copied onto the customer (lib/data/customer.ts). */
+export const didBatchTermsSchema = didBatchSchema.pick({
+  id: true,
+  source: true,
+  provider: true,
+  pricing: true,
+});
+export type DidBatchTerms = z.infer<typeof didBatchTermsSchema>;
+
+export const termsOf = (batch: DidBatchRecord): DidBatchTerms => ({
+  id: batch.id,
+  source: batch.source,
+  provider: batch.provider,
+  pricing: batch.pricing,
+});
+
 export const etagOfBatch = (record: DidBatchRecord): ETag => etagOf(record.version);
 
 export function toDidBatch(record: DidBatchRecord): DidBatch {

@@ -66,8 +66,14 @@ const isIncrement = (value: unknown): value is Increment =>
   typeof (value as Increment).increment === 'number' &&
   typeof (value as Increment).start === 'number';
 
+/** `SET path = other`: the value of another attribute of the same item, as it was before the update. */
+export class CopyOf {
+  constructor(readonly path: Path) {}
+}
+export const copyOf = (path: Path): CopyOf => new CopyOf(path);
+
 export interface UpdateSpec {
-  /** Attributes set to a value, or incremented from a start (`increment`). */
+  /** Attributes set to a value, incremented from a start (`increment`), or copied (`copyOf`). */
   readonly set?: Readonly<Record<Path, unknown>>;
   /** Numbers added to, or string sets added into. */
   readonly add?: Readonly<Record<Path, number | ReadonlySet<string>>>;
@@ -160,6 +166,7 @@ class Placeholders {
     const clauses: string[] = [];
     const sets = Object.entries(spec.set ?? {}).map(([path, value]) => {
       const name = this.path(path);
+      if (value instanceof CopyOf) return `${name} = ${this.path(value.path)}`;
       return isIncrement(value)
         ? `${name} = if_not_exists(${name}, ${this.value(value.start)}) + ${this.value(value.increment)}`
         : `${name} = ${this.value(value)}`;

@@ -16,7 +16,9 @@ export const entityTypes = {
   didBatch: 'didBatch',
   didBatchName: 'didBatchName',
   didNumber: 'didNumber',
-  availableDid: 'availableDid',
+  customerDid: 'customerDid',
+  charge: 'charge',
+  didOrder: 'didOrder',
 } as const;
 
 export type EntityType = (typeof entityTypes)[keyof typeof entityTypes];
@@ -122,13 +124,15 @@ export const didBatchNameKey = (name: string) =>
   ({ pk: didBatchNamesPartition, sk: searchableName(name) }) as const;
 
 /**
- * One registry item per DID, whatever its batch: its conditional put lets a number
- * enter the inventory once, and it says where the number is now.
+ * One item per DID, whatever its batch and state: its conditional writes let a number
+ * enter the inventory once and belong to one customer at a time. While it is
+ * available it carries the `availableDids` index keys (its batch, and its place
+ * below), so the offers of a batch are one Query that reads only available numbers.
  */
 export const didNumberKey = (number: string) => ({ pk: `DID#${number}`, sk: 'DID' }) as const;
 
-/** What an available DID's sort key is made of. */
-export interface AvailableDidPlace {
+/** What a DID's place in its batch is made of. */
+export interface DidPlace {
   readonly number: string;
   readonly kind: string;
   readonly country: string;
@@ -136,13 +140,34 @@ export interface AvailableDidPlace {
 }
 
 /**
- * An available DID, in its batch's partition beside the batch item, sorted by kind,
- * country and area (`-` without one; areas are letters and digits): the offers of a
- * batch are one Query by sort-key prefix that reads only available numbers, and an
- * assignment takes a number by deleting this item on condition that it exists.
+ * Sort key of an available DID in the `availableDids` index: kind, country and area
+ * (`-` without one; areas are letters and digits, so `#` never occurs inside a part),
+ * then the number. Offers filter by a prefix of it (`didPlacePrefix`).
  */
-export const availableDidKey = (batchId: string, place: AvailableDidPlace) =>
+export const didPlaceSort = (place: DidPlace): string =>
+  `${place.kind}#${place.country}#${place.area ?? '-'}#${place.number}`;
+export const didPlacePrefix = (filter: {
+  readonly kind: string;
+  readonly country: string;
+  readonly area?: string | undefined;
+}): string =>
+  `${filter.kind}#${filter.country}#${filter.area === undefined ? '' : `${filter.area}#`}`;
+
+/** A DID a customer holds, beside the customer: its numbers list and are released with one strongly consistent Query. */
+export const customerDidSortPrefix = 'DID#';
+export const customerDidKey = (customerId: string, number: string) =>
   ({
-    pk: didBatchKey(batchId).pk,
-    sk: `AVAILABLE#${place.kind}#${place.country}#${place.area ?? '-'}#${place.number}`,
+    pk: `${customerPartitionPrefix}${customerId}`,
+    sk: `${customerDidSortPrefix}${number}`,
   }) as const;
+
+/** A charge (§9), beside its customer; ids are ULIDs, so a customer's charges sort by the time they were recorded. */
+export const chargeKey = (customerId: string, chargeId: string) =>
+  ({ pk: `${customerPartitionPrefix}${customerId}`, sk: `CHARGE#${chargeId}` }) as const;
+
+/**
+ * The recorded intent of one provider order (lib/data/did-order.ts): written before the
+ * provider is called, completed with the assignment, or compensated from the stream.
+ */
+export const didOrderKey = (orderId: string) =>
+  ({ pk: `DID_ORDER#${orderId}`, sk: 'DID_ORDER' }) as const;

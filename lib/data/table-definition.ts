@@ -13,7 +13,7 @@ export interface TableDefinition {
   readonly partitionKey: string;
   readonly sortKey: string;
   readonly globalIndexes: readonly IndexDefinition[];
-  /** Items carrying this attribute (epoch seconds) expire; used by idempotency records. */
+  /** Items carrying this attribute (epoch seconds) expire: idempotency records, and DID order intents (whose expiry repairs them). */
   readonly timeToLiveAttribute: string;
   readonly streamView: 'NEW_AND_OLD_IMAGES';
 }
@@ -35,6 +35,8 @@ export const tableDefinition = {
     { name: 'branchesByMainOffice', partitionKey: 'mainOfficePk', sortKey: 'nameSk' },
     // Phone lines by owner: a customer's accounts, and an account's aliases.
     { name: 'linesByOwner', partitionKey: 'ownerPk', sortKey: 'number' },
+    // Sparse: the available DIDs of one batch by kind, country, area and number (offers).
+    { name: 'availableDids', partitionKey: 'availableIn', sortKey: 'availablePlace' },
   ],
   timeToLiveAttribute: 'expiresAt',
   streamView: 'NEW_AND_OLD_IMAGES',

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import type { IdempotentRequest, StoredResponse } from '../data/idempotency-record.js';
 import { type IfMatch, parseIfMatch } from '../data/versioning.js';
 import type { Caller } from '../domain/access.js';
 import { AppError } from '../errors.js';
@@ -9,7 +10,7 @@ import { logger } from '../observability/logger.js';
 import { type ServiceContext, sharedServiceContext } from '../service-context.js';
 import type { ApiEvent, ApiMiddleware, ApiResult } from './api-types.js';
 import { callerFromClaims, requireRole } from './caller.js';
-import { idempotency } from './idempotency.js';
+import { idempotency, idempotentRequestOf, replayOf } from './idempotency.js';
 import { internalErrorResponse, problemResponse } from './problem.js';
 import { parseRequestParts, type ValidatedParts } from './request-parsing.js';
 import { declaredErrorCodes, type RouteDefinition } from './route.js';
@@ -26,13 +27,18 @@ export interface ApiRequest<R extends RouteDefinition> {
   readonly query: Parsed<R['query']>;
   readonly body: Parsed<R['body']>;
   readonly ifMatch: IfMatch;
+  /** On an `idempotent: 'inServiceTransaction'` route called with an Idempotency-Key: the request's identity. */
+  readonly idempotency: IdempotentRequest | undefined;
 }
 
-export interface ApiResponse {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>>;
-}
+export type ApiResponse =
+  | {
+      readonly status: number;
+      readonly body?: unknown;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /** The first answer under the request's Idempotency-Key, sent again. */
+  | { readonly replay: StoredResponse };
 
 /** Claims first (401), then the role (403): §1's check order. */
 const authenticate = (route: RouteDefinition): ApiMiddleware => ({
@@ -64,7 +70,14 @@ const problemResponder = (route: RouteDefinition): ApiMiddleware => {
   const declared = declaredErrorCodes(route);
   return {
     onError: (request) => {
-      if (request.error instanceof AppError && request.error.status < 500) {
+      // A provider's failure (502, 504) is a declared answer too; only a 500 is our fault.
+      if (request.error instanceof AppError && request.error.status !== 500) {
+        if (request.error.status > 500) {
+          logger.warn('A provider failed the request', {
+            code: request.error.code,
+            detail: request.error.message,
+          });
+        }
         if (!declared.has(request.error.code)) {
           undeclaredErrorCodes.add(`${route.operationId} ${request.error.code}`);
           logger.error('A route answered an error code it does not declare', {
@@ -82,6 +95,7 @@ const problemResponder = (route: RouteDefinition): ApiMiddleware => {
 };
 
 export function jsonResponse(response: ApiResponse): ApiResult {
+  if ('replay' in response) return replayOf(response.replay);
   const hasBody = response.body !== undefined;
   return {
     statusCode: response.status,
@@ -105,7 +119,7 @@ export function apiHandler<const R extends RouteDefinition>(
     .use({ before: ({ event }) => logger.setCorrelationId(event.requestContext.requestId) })
     .use(authenticate(route))
     .use(validate(route))
-    .use(route.idempotent ? [idempotency(context)] : [])
+    .use(route.idempotent === true ? [idempotency(context)] : [])
     .use(problemResponder(route))
     .handler(async (event) => {
       const parts = event.validated as ValidatedParts;
@@ -116,6 +130,8 @@ export function apiHandler<const R extends RouteDefinition>(
         query: parts.query,
         body: parts.body,
         ifMatch: parseIfMatch(event.headers?.['if-match']),
+        idempotency:
+          route.idempotent === 'inServiceTransaction' ? idempotentRequestOf(event) : undefined,
       } as ApiRequest<R>);
       return jsonResponse(response);
     });

@@ -31,8 +31,13 @@ export interface RouteDefinition {
   readonly params?: z.ZodObject;
   readonly query?: z.ZodObject;
   readonly body?: z.ZodType;
-  /** The route honours Idempotency-Key (§1). */
-  readonly idempotent?: boolean;
+  /**
+   * The route honours Idempotency-Key (§1): `true` through the idempotency middleware
+   * (a claim before the handler, the answer after it: two writes of their own);
+   * `'inServiceTransaction'` when the service writes the key's record inside its own
+   * transaction (the handler receives `idempotency`), so the key costs no round trip.
+   */
+  readonly idempotent?: boolean | 'inServiceTransaction';
   /** The route honours If-Match (§1). */
   readonly conditional?: boolean;
   readonly responses: Readonly<Record<number, RouteResponse>>;

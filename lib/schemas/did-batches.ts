@@ -60,12 +60,12 @@ export const didBatchPage = pageOf(didBatchSchema, 'DidBatchPage');
 export const didKinds = ['local', 'toll_free'] as const;
 
 /** Shape only (two upper-case letters), as E.164 numbers get no numbering-plan check. */
-const countrySchema = z
+export const countrySchema = z
   .string()
   .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE')
   .meta({ description: 'ISO 3166-1 alpha-2 country code, upper case', example: 'DE' });
 
-const areaSchema = z
+export const areaSchema = z
   .string()
   .regex(/^[A-Za-z0-9]{1,16}$/, 'must be 1 to 16 letters or digits')
   .meta({ description: 'Area (e.g. the area code), 1 to 16 letters or digits', example: '30' });
@@ -121,3 +121,4 @@ export const importResultSchema = z
       'added: the numbers now available, in the order sent; rejected: those already in the inventory (of any batch)',
   });
 export type ImportResult = z.infer<typeof importResultSchema>;
+export type DidKind = (typeof didKinds)[number];

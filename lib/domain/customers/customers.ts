@@ -147,6 +147,7 @@ export async function createCustomer(
       version: 1,
       otherCurrencyBranchCount: 0,
       linkedWithOtherCurrency: false,
+      didBatch: null,
     };
     await transact(ctx.db, [customers.put(fresh, { condition: notExists('pk') })]);
     return fresh;

@@ -1,6 +1,6 @@
 import { boundedAll } from '../../concurrency.js';
 import { readDidBatch } from '../../data/did-batch.js';
-import { availableDids, didNumbers } from '../../data/did-number.js';
+import { didNumbers } from '../../data/did-number.js';
 import { notExists } from '../../data/expressions.js';
 import { transactReportingFailures } from '../../data/table.js';
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
@@ -9,20 +9,20 @@ import type { ImportResult, InventoryEntry } from '../../schemas/did-batches.js'
 import type { ServiceContext } from '../../service-context.js';
 
 /**
- * Numbers per transaction (two items each, DynamoDB takes 100) and transactions in
- * flight: 1,000 numbers are 20 transactions; 10 numbers are one. Every available item
- * lands in the batch's one partition (2 write units each, transactionally), so few
+ * Numbers per transaction (one item each, DynamoDB takes 100) and transactions in
+ * flight: 1,000 numbers are 10 transactions; 10 numbers are one. Every available
+ * number lands in its batch's one partition of the `availableDids` index, so few
  * transactions run at once, and a throttled one is sent again after a pause.
  */
-const numbersPerTransaction = 50;
+const numbersPerTransaction = 100;
 const transactionsInFlight = 4;
 const attemptsPerTransaction = 10;
 
 /**
  * Adds numbers to an inventory batch as available (§8): one read of the batch, then
- * transactions of up to 50 numbers, 16 in flight. Each number is its registry's put, on
- * condition that the number is in no inventory yet, and its available item in the
- * batch's partition. A transaction that meets registered numbers is cancelled naming
+ * transactions of up to 100 numbers, 4 in flight. Each number is the put of its item,
+ * on condition that the number is in no inventory and with no customer yet (its
+ * available state puts it in the batch's offers). A transaction that meets known numbers is cancelled naming
  * them (usually every one, at least one): they are rejected as `duplicate` and the
  * others are sent again. Each transaction is atomic, the import is not: one that fails
  * after its retries leaves the transactions before it written, and a retry of the call
@@ -75,41 +75,43 @@ async function addNumbers(
   const duplicates: string[] = [];
   let pending = [...entries];
   while (pending.length > 0) {
-    const writes = pending.map((entry) => {
-      const place = {
-        number: entry.number,
-        batchId,
-        kind: entry.kind,
-        country: entry.country,
-        area: entry.area ?? null,
-      };
-      return {
-        number: entry.number,
-        registry: didNumbers.put(
-          { ...place, status: 'available', addedAt },
-          { condition: notExists('pk') },
-        ),
-        available: availableDids.put({
-          ...place,
+    const writes = pending.map((entry) => ({
+      number: entry.number,
+      put: didNumbers.put(
+        {
+          number: entry.number,
+          batchId,
+          source: 'inventory',
+          provider: null,
+          kind: entry.kind,
+          country: entry.country,
+          area: entry.area ?? null,
           activationCost: entry.activationCost,
           recurringCost: entry.recurringCost,
+          status: 'available',
+          customerId: null,
+          assignedAt: null,
+          releasedAt: null,
           addedAt,
-        }),
-      };
-    });
+          orderId: null,
+          providerDidId: null,
+        },
+        { condition: notExists('pk') },
+      ),
+    }));
     const failed = await retryOnWriteConflict(
       () =>
         transactReportingFailures(
           ctx.db,
-          writes.flatMap((write) => [write.registry, write.available]),
+          writes.map((write) => write.put),
         ),
       attemptsPerTransaction,
     );
     if (failed.length === 0) break;
     const taken = new Set(
-      writes.filter((write) => failed.includes(write.registry)).map((write) => write.number),
+      writes.filter((write) => failed.includes(write.put)).map((write) => write.number),
     );
-    // Only registry puts carry a condition; without one among the failures this would loop.
+    // Every put carries a condition; without one among the failures this would loop.
     if (taken.size === 0) throw new Error('An import transaction failed on no number');
     duplicates.push(...taken);
     pending = pending.filter((entry) => !taken.has(entry.number));

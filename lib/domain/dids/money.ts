@@ -78,3 +78,6 @@ export const formatDecimal = (value: Decimal, decimals: number): string => {
   if (decimals === 0) return digits;
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 };
+
+/** True for "0", "0.00" and the like. */
+export const isZeroDecimal = (text: string): boolean => parseDecimal(text).units === 0n;

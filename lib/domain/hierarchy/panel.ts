@@ -4,7 +4,7 @@ import {
   etagOfRecord,
   readPanelInputs,
 } from '../../data/customer.js';
-import { readDidBatch } from '../../data/did-batch.js';
+import { readDidBatch, termsOf } from '../../data/did-batch.js';
 import { and, eq, gte, increment } from '../../data/expressions.js';
 import { customerKey } from '../../data/keys.js';
 import type { NumberRegistry } from '../../data/number-registry.js';
@@ -90,6 +90,8 @@ export async function patchAdditionalInfo(
       ...current,
       additionalInfo: change.additionalInfo,
       linkedWithOtherCurrency: change.linkedWithOtherCurrency,
+      // The rules checked the batch the panel now points to, so `facts.didBatch` is it.
+      didBatch: facts.didBatch ? termsOf(facts.didBatch) : current.didBatch,
       version: current.version + 1,
       updatedAt: ctx.now().toISOString(),
     };

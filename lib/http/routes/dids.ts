@@ -1,4 +1,15 @@
 import {
+  assignDidsBody,
+  assignedDidsSchema,
+  customerDidPage,
+  customerDidParams,
+  customerDidsQuery,
+  didOfferPage,
+  didOffersQuery,
+  maxNumbersPerAssignment,
+} from '../../schemas/customer-dids.js';
+import { customerIdParams } from '../../schemas/customers.js';
+import {
   createDidBatchBody,
   didBatchPage,
   didBatchParams,
@@ -8,7 +19,7 @@ import {
   listDidBatchesQuery,
 } from '../../schemas/did-batches.js';
 import { defineRoute } from '../route.js';
-import { adminOnly } from './roles.js';
+import { adminOnly, customerReaders } from './roles.js';
 
 export const didsRoutes = {
   createDidBatch: defineRoute({
@@ -67,5 +78,71 @@ export const didsRoutes = {
       200: { description: 'What was added and what was rejected', schema: importResultSchema },
     },
     errorCodes: ['batch_not_inventory', 'concurrent_update'],
+  }),
+  listDidOffers: defineRoute({
+    operationId: 'listDidOffers',
+    method: 'GET',
+    path: '/customers/{id}/did-offers',
+    entry: 'functions/api/dids/list-offers.ts',
+    auth: customerReaders,
+    summary: 'Numbers the customer may take, with its prices',
+    description:
+      "While auto-provisioning is enabled (else 409 did_provisioning_disabled): an inventory batch's available numbers at the kind, country and area asked for, in number order and paged; a provider batch's search at the provider (one page, nextCursor null). Prices follow the batch's pricing; a free batch shows \"0\" in the customer's currency. An inventory batch's offers may lag an assignment by a moment; taking such a number answers 409 did_unavailable.",
+    tags: ['dids'],
+    params: customerIdParams,
+    query: didOffersQuery,
+    responses: { 200: { description: 'One page of offers', schema: didOfferPage } },
+    errorCodes: ['did_provisioning_disabled', 'provider_error', 'provider_timeout'],
+  }),
+  assignDids: defineRoute({
+    operationId: 'assignDids',
+    method: 'POST',
+    path: '/customers/{id}/dids',
+    entry: 'functions/api/dids/assign.ts',
+    auth: customerReaders,
+    summary: 'Take numbers from the offers, all or none',
+    description: `1 to ${maxNumbersPerAssignment} numbers. Each is assigned with its activation charge (when its activation price is not zero) in one atomic step; if any is no longer available to the customer, 409 did_unavailable lists them and nothing is assigned or charged. Race-free: of customers grabbing one number at once, one gets it and the others 409. A provider batch orders the numbers at the provider first: its error is 502 provider_error, its silence for 10 s 504 provider_timeout, and in both cases nothing is assigned or charged (whatever the provider sold is released again). An Idempotency-Key is recorded in the assignment's own transaction.`,
+    tags: ['dids'],
+    params: customerIdParams,
+    body: assignDidsBody,
+    idempotent: 'inServiceTransaction',
+    responses: {
+      201: { description: 'The numbers now the customer’s', schema: assignedDidsSchema },
+    },
+    errorCodes: [
+      'customer_terminated',
+      'did_provisioning_disabled',
+      'did_unavailable',
+      'provider_error',
+      'provider_timeout',
+      'concurrent_update',
+    ],
+  }),
+  listCustomerDids: defineRoute({
+    operationId: 'listCustomerDids',
+    method: 'GET',
+    path: '/customers/{id}/dids',
+    entry: 'functions/api/dids/list-customer-dids.ts',
+    auth: customerReaders,
+    summary: "The customer's DIDs with the prices they were assigned at",
+    description: 'In number order; listing works whether auto-provisioning is enabled or not.',
+    tags: ['dids'],
+    params: customerIdParams,
+    query: customerDidsQuery,
+    responses: { 200: { description: 'One page', schema: customerDidPage } },
+  }),
+  releaseDid: defineRoute({
+    operationId: 'releaseDid',
+    method: 'DELETE',
+    path: '/customers/{id}/dids/{number}',
+    entry: 'functions/api/dids/release.ts',
+    auth: customerReaders,
+    summary: 'Give a DID up',
+    description:
+      'An inventory number is back in its batch as available, with releasedAt, when this answers; a provider number is released at the provider right after (retried while the provider is down). Works whether auto-provisioning is enabled or not, and for a terminated customer. A number the customer does not hold is 404.',
+    tags: ['dids'],
+    params: customerDidParams,
+    responses: { 204: { description: 'Released' } },
+    errorCodes: ['concurrent_update'],
   }),
 } as const;

@@ -83,6 +83,7 @@ describe('POST /customers handler', () => {
       message: 'exists',
       $metadata: {},
       Item: marshall({
+        digest: 'digest-of-the-scope',
         status: 'completed',
         requestDigest: digestOf(canonicalJson(requestBody)),
         expiresAt: 9_999_999_999,

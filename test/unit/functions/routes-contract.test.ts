@@ -17,6 +17,7 @@ import fc from 'fast-check';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { customerItem } from '../../../lib/data/customer.js';
 import { didBatches } from '../../../lib/data/did-batch.js';
+import { didNumbers } from '../../../lib/data/did-number.js';
 import { pbxRegistryKey } from '../../../lib/data/keys.js';
 import { pbxItems } from '../../../lib/data/pbx-item.js';
 import { phoneLines } from '../../../lib/data/phone-line.js';
@@ -88,8 +89,35 @@ const line = (number: string, fields: { kind: 'account' | 'alias'; authenticatio
     ...fields,
   });
 
+const inventoryDid = (number: string) =>
+  didNumbers.toItem({
+    number,
+    batchId: 'b1',
+    source: 'inventory',
+    provider: null,
+    kind: 'local',
+    country: 'DE',
+    area: '30',
+    activationCost: '1',
+    recurringCost: '0.99',
+    status: 'available',
+    customerId: null,
+    assignedAt: null,
+    releasedAt: null,
+    addedAt: createdAt,
+    orderId: null,
+    providerDidId: null,
+  });
+
 const world: readonly Item[] = [
-  customerItem(customer('c1')),
+  customerItem(
+    customer('c1', {
+      did: { enabled: true, batchId: 'b1' },
+      didBatch: { id: 'b1', source: 'inventory', provider: null, pricing: { free: true } },
+    }),
+  ),
+  inventoryDid('+4930100100'),
+  inventoryDid('+4930100101'),
   customerItem(mainOffice('hq', { hierarchy: { branchCount: 1 } })),
   customerItem(branchOf('br', 'hq')),
   registry('c1', ['101', '102', '500'], ['101', '102', '500']),
@@ -239,6 +267,13 @@ const knownGood = {
       },
     },
   ],
+  listDidOffers: [
+    { params: { id: 'c1' }, query: { kind: 'local', country: 'DE' } },
+    { params: { id: 'c1' }, query: { kind: 'toll_free', country: 'US', area: '800', limit: '5' } },
+  ],
+  assignDids: [{ params: { id: 'c1' }, body: { numbers: ['+4930100100', '+4930100101'] } }],
+  listCustomerDids: [{ params: { id: 'c1' } }, { params: { id: 'c1' }, query: { limit: '5' } }],
+  releaseDid: [{ params: { id: 'c1', number: '+4930100100' } }],
 } satisfies Record<RouteName, readonly KnownGoodRequest[]>;
 
 const knownGoodOf = (route: RouteDefinition): readonly KnownGoodRequest[] =>

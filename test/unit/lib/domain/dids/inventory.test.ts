@@ -44,7 +44,7 @@ const alreadyRegistered = (...taken: string[]) =>
   });
 
 describe('importNumbers', () => {
-  it('reads the batch, then writes every number’s registry and available item in one transaction', async () => {
+  it('reads the batch, then writes each number as one available item, all in one transaction', async () => {
     store(didBatchItem(didBatch('b1')));
 
     const result = await importNumbers(ctx, 'b1', [
@@ -54,40 +54,39 @@ describe('importNumbers', () => {
 
     expect(result).toEqual({ added: ['+4930111111', '+18005550100'], rejected: [] });
     expect(gets()).toEqual([didBatchKey('b1')]);
-    const place = { batchId: 'b1', kind: 'local', country: 'DE', area: '30' };
     expect(transactions()).toHaveLength(1);
-    expect(transactions()[0]).toHaveLength(4);
-    expect(transactions()[0]).toEqual(
-      expect.arrayContaining([
-        {
-          put: {
-            ...didNumberKey('+4930111111'),
-            entityType: 'didNumber',
-            number: '+4930111111',
-            ...place,
-            status: 'available',
-            addedAt: now,
-          },
-          conditioned: true,
-        },
-        {
-          put: {
-            pk: 'DID_BATCH#b1',
-            sk: 'AVAILABLE#local#DE#30#+4930111111',
-            entityType: 'availableDid',
-            number: '+4930111111',
-            ...place,
-            activationCost: '1.50',
-            recurringCost: '0.99',
-            addedAt: now,
-          },
-          conditioned: false,
-        },
-        expect.objectContaining({
-          put: expect.objectContaining({ sk: 'AVAILABLE#toll_free#US#-#+18005550100', area: null }),
+    expect(transactions()[0]).toEqual([
+      {
+        put: expect.objectContaining({
+          ...didNumberKey('+4930111111'),
+          entityType: 'didNumber',
+          number: '+4930111111',
+          batchId: 'b1',
+          source: 'inventory',
+          kind: 'local',
+          country: 'DE',
+          area: '30',
+          activationCost: '1.50',
+          recurringCost: '0.99',
+          status: 'available',
+          customerId: null,
+          addedAt: now,
+          // What the batch's offers index finds it by.
+          availableIn: 'b1',
+          availablePlace: 'local#DE#30#+4930111111',
         }),
-      ]),
-    );
+        conditioned: true,
+      },
+      {
+        put: expect.objectContaining({
+          number: '+18005550100',
+          area: null,
+          availableIn: 'b1',
+          availablePlace: 'toll_free#US#-#+18005550100',
+        }),
+        conditioned: true,
+      },
+    ]);
   });
 
   it('rejects a number already in the inventory as duplicate while the others land', async () => {
@@ -106,8 +105,8 @@ describe('importNumbers', () => {
     });
     // The refused transaction is sent again without the taken number: one more round trip.
     const [refused, written] = transactions();
-    expect(refused).toHaveLength(6);
-    expect(written).toHaveLength(4);
+    expect(refused).toHaveLength(3);
+    expect(written).toHaveLength(2);
     const numbersWritten = (written ?? []).map((entry) => entry.put?.number);
     expect(new Set(numbersWritten)).toEqual(new Set(['+4930111111', '+4930333333']));
   });
@@ -148,10 +147,10 @@ describe('importNumbers', () => {
     const result = await importNumbers(ctx, 'b1', [entry('+4930111111'), entry('+4930222222')]);
 
     expect(result).toEqual({ added: ['+4930111111', '+4930222222'], rejected: [] });
-    expect(transactions().map((items) => items.length)).toEqual([4, 4]);
+    expect(transactions().map((items) => items.length)).toEqual([2, 2]);
   });
 
-  it('writes 1,000 numbers as 20 transactions of 50, at most 4 in flight', async () => {
+  it('writes 1,000 numbers as 10 transactions of 100, at most 4 in flight', async () => {
     store(didBatchItem(didBatch('b1')));
     let inFlight = 0;
     let most = 0;
@@ -170,7 +169,7 @@ describe('importNumbers', () => {
     );
 
     expect(result.added).toHaveLength(1000);
-    expect(transactions().map((items) => items.length)).toEqual(Array(20).fill(100));
+    expect(transactions().map((items) => items.length)).toEqual(Array(10).fill(100));
     expect(most).toBe(4);
   });
 
