@@ -15,6 +15,11 @@ try {
     jwtSecret,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT,
     deadLetterFile: env.DEAD_LETTER_FILE,
+    // A DIDWW_API_URL without a key is the operator's to fix: DID calls then answer provider_error.
+    didww: env.DIDWW_API_URL
+      ? { url: env.DIDWW_API_URL, apiKey: env.DIDWW_API_KEY ?? '' }
+      : undefined,
+    ttlSweepMillis: 10_000,
     onError: (error) => console.error(error),
   });
   const adminToken = await signLocalToken(jwtSecret, { role: 'admin' });
@@ -23,6 +28,7 @@ try {
       `API         ${runtime.url}`,
       `OpenAPI     ${runtime.url}/openapi.json`,
       `DynamoDB    ${runtime.dynamodbEndpoint} (table ${runtime.tableName})`,
+      `DIDWW       ${runtime.didwwStandIn ? `${runtime.didwwStandIn.url} (the local stand-in)` : env.DIDWW_API_URL}`,
       `Admin token ${adminToken}`,
       '',
       `Try: export API=${runtime.url} TOKEN=${adminToken}`,

@@ -8,3 +8,9 @@ export function newItemOf(record: DynamoDBRecord): Item | undefined {
   const image = record.dynamodb?.NewImage;
   return image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
 }
+
+/** The item as it was before the change; undefined when the change created it. */
+export function oldItemOf(record: DynamoDBRecord): Item | undefined {
+  const image = record.dynamodb?.OldImage;
+  return image ? unmarshall(image as Record<string, AttributeValue>) : undefined;
+}

@@ -210,24 +210,32 @@ async function abandonOrder(
 
 /**
  * Undoes an order that did not complete (§8: no number is bought and lost): for each
- * number still held for it, the DID we may hold at the provider is released, then the
- * hold is lifted; last, the intent is `compensated`. Each step is safe to repeat, and
- * a number no longer held for this order (assigned, or already lifted and perhaps
- * held by a later order) is left alone, so a record delivered twice changes nothing.
+ * of its numbers, the DID we may hold at the provider is released unless one of ours
+ * holds it, then the order's hold is lifted; last, the intent is `compensated`. Each
+ * step is safe to repeat, so a record delivered twice changes nothing.
+ *
+ * The provider is asked first and the table second: a number that some later order
+ * holds was held before that order bought it, so a DID found at the provider whose
+ * number has no item read afterwards is ours to release, never a later order's. That
+ * also catches a DID the provider delivered after the order had been given up, when
+ * the expiry of the `compensated` intent runs this once more.
  */
 export async function compensateOrder(ctx: ServiceContext, order: DidOrder): Promise<void> {
   const provider = ctx.didProviders(order.provider);
   for (const { number } of order.numbers) {
-    const did = await readDidNumber(ctx.db, number);
-    if (did?.status !== 'ordering' || did.orderId !== order.id) continue;
     const owned = await provider.findOwned(number);
+    const did = await readDidNumber(ctx.db, number);
+    const heldForOrder = did?.status === 'ordering' && did.orderId === order.id;
+    if (did && !heldForOrder) continue;
     if (owned) await provider.release(owned.providerDidId);
-    await writeItem(
-      ctx.db,
-      didNumbers.delete(didNumberKey(number), {
-        condition: and(eq('status', 'ordering'), eq('orderId', order.id)),
-      }),
-    );
+    if (heldForOrder) {
+      await writeItem(
+        ctx.db,
+        didNumbers.delete(didNumberKey(number), {
+          condition: and(eq('status', 'ordering'), eq('orderId', order.id)),
+        }),
+      );
+    }
   }
   // Absent once its expiry deleted it: then there is nothing to mark.
   await writeItem(

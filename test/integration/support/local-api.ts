@@ -35,7 +35,7 @@ export interface TestApi {
 
 /** Starts the real local runtime (moto, table, HTTP server, pollers) for one test file. */
 export async function startTestApi(
-  options: Pick<LocalRuntimeOptions, 'consumers' | 'deadLetterFile'> = {},
+  options: Pick<LocalRuntimeOptions, 'consumers' | 'deadLetterFile' | 'didww'> = {},
 ): Promise<TestApi> {
   const jwtSecret = randomBytes(24).toString('hex');
   const runtime = await startLocalRuntime({
@@ -44,6 +44,7 @@ export async function startTestApi(
     jwtSecret,
     deadLetterFile: options.deadLetterFile ?? `.local/test-dead-letter-${process.pid}.jsonl`,
     consumers: options.consumers,
+    didww: options.didww,
   });
   const signed = (claims: Record<string, string>) => signLocalToken(jwtSecret, claims);
   const tokens = {
