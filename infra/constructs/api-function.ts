@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { tableDefinition } from '../../lib/data/table-definition.js';
 import type { RouteDefinition } from '../../lib/http/route.js';
 import { lambdaBundle } from './bundling.js';
+import { didProviderEnvironment } from './did-providers.js';
 
 /** Entries in the routes table and the consumer definitions are relative to this root. */
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -58,6 +59,8 @@ export interface ServiceFunctionProps {
   readonly table: ITableV2;
   readonly timeout: Duration;
   readonly description: string;
+  /** More environment beside the table's name and the logger's settings. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -97,6 +100,7 @@ export class ServiceFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -129,8 +133,10 @@ export class ApiFunction extends ServiceFunction {
     super(scope, id, {
       entry: route.entry,
       table,
-      timeout: Duration.seconds(10),
+      // A provider call may run to its 10 s bound, twice (find, then order), within API Gateway's 30 s.
+      timeout: Duration.seconds(route.callsDidProviders ? 28 : 10),
       description: `${route.method} ${route.path}`,
+      environment: route.callsDidProviders ? didProviderEnvironment(scope) : undefined,
     });
 
     if (route.auth === 'public') return;

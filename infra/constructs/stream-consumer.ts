@@ -7,6 +7,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamConsumerDefinition } from '../../lib/streams/consumer-definition.js';
 import { grantTableData, ServiceFunction } from './api-function.js';
+import { didProviderEnvironment } from './did-providers.js';
 
 export interface StreamConsumerProps {
   readonly definition: StreamConsumerDefinition;
@@ -31,6 +32,7 @@ export class StreamConsumer extends Construct {
       table,
       timeout: Duration.seconds(definition.timeoutSeconds),
       description: `Stream consumer ${definition.name}`,
+      environment: definition.callsDidProviders ? didProviderEnvironment(scope) : undefined,
     });
     // Record handlers check the current item and write back (§5, §8, §9).
     grantTableData(table, this.handler.function, 'readWrite');

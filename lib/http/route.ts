@@ -38,6 +38,11 @@ export interface RouteDefinition {
    * transaction (the handler receives `idempotency`), so the key costs no round trip.
    */
   readonly idempotent?: boolean | 'inServiceTransaction';
+  /**
+   * The route calls an external DID provider (§8): its function gets the provider's
+   * configuration and a timeout long enough for a provider call that runs to its 10 s bound.
+   */
+  readonly callsDidProviders?: true;
   /** The route honours If-Match (§1). */
   readonly conditional?: boolean;
   readonly responses: Readonly<Record<number, RouteResponse>>;

@@ -25,6 +25,8 @@ export interface StreamConsumerDefinition {
   readonly bisectBatchOnError: boolean;
   /** Concurrent batches per shard (1 to 10); ordering is kept per item key. */
   readonly parallelizationFactor: number;
+  /** The handler calls an external DID provider: its function gets the provider's configuration. */
+  readonly callsDidProviders?: true;
   /** Function timeout; a batch that takes longer fails and is retried. */
   readonly timeoutSeconds: number;
 }

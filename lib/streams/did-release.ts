@@ -56,6 +56,7 @@ export const didReleaseConsumer = defineStreamConsumer({
   bisectBatchOnError: true,
   parallelizationFactor: 4,
   timeoutSeconds: 300,
+  callsDidProviders: true,
 });
 
 /** One stream record: what it names is read again where a decision depends on it. */

@@ -9,6 +9,7 @@ import { StatelessStack } from '../../infra/stacks/stateless-stack.js';
 import { tableDefinition } from '../../lib/data/table-definition.js';
 import { routeList } from '../../lib/http/routes.js';
 import { defineStreamConsumer } from '../../lib/streams/consumer-definition.js';
+import { streamConsumers } from '../../lib/streams/consumers.js';
 
 const jwtIssuer = 'https://issuer.test.example/';
 
@@ -203,13 +204,17 @@ describe('stateless stack: functions', () => {
     }
   });
 
-  it('gives API functions a 10 s timeout and consumers the timeout of their definition', () => {
+  it('gives API functions a 10 s timeout (28 s where they call a DID provider) and consumers the timeout of their definition', () => {
     for (const route of routeList) {
       statelessTemplate.hasResourceProperties('AWS::Lambda::Function', {
         Description: `${route.method} ${route.path}`,
-        Timeout: 10,
+        Timeout: route.callsDidProviders ? 28 : 10,
       });
     }
+    expect(routeList.filter((route) => route.callsDidProviders).map((r) => r.operationId)).toEqual([
+      'listDidOffers',
+      'assignDids',
+    ]);
     statelessTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Description: `Stream consumer ${testConsumer.name}`,
       Timeout: testConsumer.timeoutSeconds,
@@ -336,6 +341,92 @@ describe('stateless stack: stream consumers', () => {
         'sqs:SendMessage',
       ]),
     );
+  });
+});
+
+describe('the DID provider configuration', () => {
+  const variablesOf = (template: Template, description: string) => {
+    const [found] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }),
+    );
+    return found?.Properties.Environment.Variables as Record<string, unknown>;
+  };
+
+  it('gives no function a DIDWW configuration unless the context names the key’s secret', () => {
+    for (const route of routeList) {
+      const variables = variablesOf(statelessTemplate, `${route.method} ${route.path}`);
+      expect(variables).not.toHaveProperty('DIDWW_API_KEY');
+      expect(variables).not.toHaveProperty('DIDWW_API_URL');
+    }
+  });
+
+  it('configures exactly the functions that call the provider, the key by a dynamic reference', () => {
+    const configured = buildApp({ didwwApiKeySecret: 'prod/didww-api-key' });
+    const template = Template.fromStack(configured.stateless);
+    for (const route of routeList) {
+      const variables = variablesOf(template, `${route.method} ${route.path}`);
+      if (route.callsDidProviders) {
+        expect(variables.DIDWW_API_URL).toBe('https://sandbox-api.didww.com/v3');
+        expect(JSON.stringify(variables.DIDWW_API_KEY)).toContain(
+          '{{resolve:secretsmanager:prod/didww-api-key:SecretString:::}}',
+        );
+      } else {
+        expect(variables, route.operationId).not.toHaveProperty('DIDWW_API_KEY');
+      }
+    }
+  });
+
+  it('refuses a DIDWW URL that is not https and /v3', () => {
+    expect(() =>
+      buildApp({ didwwApiKeySecret: 's', didwwApiUrl: 'http://api.didww.com/v3' }),
+    ).toThrow(/didwwApiUrl/);
+  });
+});
+
+describe('the real stream consumers', () => {
+  it('give each consumer, the DID release among them, its own function, mapping and dead-letter queue', () => {
+    const real = new App({
+      context: {
+        ...cdkJson.context,
+        'aws:cdk:bundling-stacks': [],
+        jwtIssuer,
+        jwtAudience: 'customer-api',
+        didwwApiKeySecret: 'prod/didww-api-key',
+      },
+    });
+    const table = new StatefulStack(real, 'RealStateful').table;
+    const stack = new StatelessStack(real, 'RealStateless', {
+      table,
+      routes: routeList,
+      streamConsumers,
+    });
+    const template = Template.fromStack(stack);
+    expect(streamConsumers.map(({ name }) => name)).toEqual(['termination-cascade', 'did-release']);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', streamConsumers.length);
+    template.resourceCountIs('AWS::SQS::Queue', streamConsumers.length);
+    for (const definition of streamConsumers) {
+      const consumer = stack.streamConsumers[definition.name];
+      if (!consumer) throw new Error(`${definition.name} was not built`);
+      const functionId = stack.getLogicalId(
+        consumer.handler.function.node.defaultChild as CfnElement,
+      );
+      const queueId = stack.getLogicalId(consumer.deadLetterQueue.node.defaultChild as CfnElement);
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionId },
+        FilterCriteria: {
+          Filters: definition.filterPatterns.map((pattern) => ({
+            Pattern: JSON.stringify(pattern),
+          })),
+        },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+      });
+      const variables = Object.values(
+        template.findResources('AWS::Lambda::Function', {
+          Properties: { Description: `Stream consumer ${definition.name}` },
+        }),
+      )[0]?.Properties.Environment.Variables;
+      expect(Object.hasOwn(variables, 'DIDWW_API_KEY')).toBe(definition.callsDidProviders === true);
+    }
   });
 });
 

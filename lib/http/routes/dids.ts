@@ -91,6 +91,7 @@ export const didsRoutes = {
     tags: ['dids'],
     params: customerIdParams,
     query: didOffersQuery,
+    callsDidProviders: true,
     responses: { 200: { description: 'One page of offers', schema: didOfferPage } },
     errorCodes: ['did_provisioning_disabled', 'provider_error', 'provider_timeout'],
   }),
@@ -106,6 +107,7 @@ export const didsRoutes = {
     params: customerIdParams,
     body: assignDidsBody,
     idempotent: 'inServiceTransaction',
+    callsDidProviders: true,
     responses: {
       201: { description: 'The numbers now the customer’s', schema: assignedDidsSchema },
     },
