@@ -25,7 +25,8 @@ function didwwFromEnvironment(env: NodeJS.ProcessEnv): DidProvider {
   const apiKey = env.DIDWW_API_KEY;
   if (!apiKey) throw new AppError('provider_error', 'no DIDWW_API_KEY configured');
   const timeout = env.DIDWW_TIMEOUT_MS;
-  const timeoutMillis = timeout === undefined || timeout === '' ? maxTimeoutMillis : Number(timeout);
+  const timeoutMillis =
+    timeout === undefined || timeout === '' ? maxTimeoutMillis : Number(timeout);
   if (!Number.isInteger(timeoutMillis) || timeoutMillis <= 0) {
     throw new AppError(
       'provider_error',

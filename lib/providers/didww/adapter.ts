@@ -49,7 +49,10 @@ export interface DidwwProviderOptions {
 export const maxTimeoutMillis = 10_000;
 
 /** DIDWW's DID group type of each kind we sell (its other types: National, Mobile, Shared Cost, Global). */
-const groupTypeNames: Readonly<Record<DidKind, string>> = { local: 'Local', toll_free: 'Toll-free' };
+const groupTypeNames: Readonly<Record<DidKind, string>> = {
+  local: 'Local',
+  toll_free: 'Toll-free',
+};
 
 const reservationsInFlight = 4;
 /** DIDWW pages lists by `page[size]` up to 100. */
@@ -147,7 +150,10 @@ export function createDidwwProvider(options: DidwwProviderOptions): DidProvider 
     }
     const id = groupTypeIds.get(groupTypeNames[kind].toLowerCase());
     if (!id) {
-      throw new AppError('provider_error', `DIDWW lists no DID group type ${groupTypeNames[kind]}.`);
+      throw new AppError(
+        'provider_error',
+        `DIDWW lists no DID group type ${groupTypeNames[kind]}.`,
+      );
     }
     return id;
   }

@@ -7,9 +7,9 @@ import { errorsDocumentSchema } from './wire.js';
  */
 
 /**
- * The dated API version the adapter speaks, whatever the account's default: the newest
- * that still authenticates with the `Api-Key` header and describes a DID group's type as
- * the `did_group_type` relationship (2026-11-19 replaced both).
+ * The dated API version the adapter speaks, whatever the account's default: the one
+ * DIDWW's TypeScript SDK 3.x sends and whose filters its FILTERS.md lists (the Ruby SDK
+ * still sends 2022-05-10, which capitalises order statuses).
  */
 export const didwwApiVersion = '2026-04-16';
 export const jsonApiMediaType = 'application/vnd.api+json';
@@ -130,7 +130,10 @@ function transportFailure(error: unknown, name: string, deadline: Deadline): App
   const cause = (error instanceof Error ? error.cause : undefined) as
     | { readonly code?: unknown; readonly message?: unknown }
     | undefined;
-  const reason = [error instanceof Error ? error.message : String(error), cause?.code ?? cause?.message]
+  const reason = [
+    error instanceof Error ? error.message : String(error),
+    cause?.code ?? cause?.message,
+  ]
     .filter(Boolean)
     .join(': ');
   return new AppError('provider_error', `DIDWW could not be reached for ${name} (${reason}).`);

@@ -130,7 +130,7 @@ export const reservationRequest = (availableDidId: string, description: string) 
   },
 });
 
-/** POST /orders: one item per reserved DID; never back-ordered (DIDWW's default is to back-order). */
+/** POST /orders: one item per reserved DID; never back-ordered, so a DID DIDWW cannot sell fails the order. */
 export const orderRequest = (
   items: readonly { readonly skuId: string; readonly reservationId: string }[],
   reference: string,
