@@ -11,6 +11,7 @@ import { defineEntity } from '../../lib/data/entity.js';
 import {
   and,
   contains,
+  copyOf,
   eq,
   exists,
   gte,
@@ -121,6 +122,15 @@ describe('single writes', () => {
     const item = await getItem(db, key('b'));
     expect(item).toMatchObject({ meta: { state: 'used' }, tags: new Set(['y', 'z']) });
     expect(item).not.toHaveProperty('ownerPk');
+  });
+
+  it('copies one attribute of the item into another, as it stands before the update', async () => {
+    await writeItem(db, notes.put({ id: 'copy', owner: 'o1' }));
+    await writeItem(
+      db,
+      notes.update(key('copy'), { set: { ownerPk: copyOf('owner'), owner: 'o2' } }),
+    );
+    expect(await getItem(db, key('copy'))).toMatchObject({ owner: 'o2', ownerPk: 'o1' });
   });
 
   it('evaluates and, or, not, in, contains, comparisons and exists as written', async () => {

@@ -29,7 +29,7 @@ let api: TestApi;
 let table: TableReader;
 
 beforeAll(async () => {
-  api = await startTestApi({ didww: { url: 'http://127.0.0.1:9/v3', apiKey: 'TEMP' } });
+  api = await startTestApi();
   table = tableReader(api);
 });
 afterAll(async () => {
