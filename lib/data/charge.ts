@@ -1,8 +1,7 @@
 import * as z from 'zod';
+import { chargeKinds } from '../schemas/billing.js';
 import { defineEntity } from './entity.js';
 import { chargeKey, entityTypes } from './keys.js';
-
-export const chargeKinds = ['usage', 'did_activation', 'did_recurring', 'manual'] as const;
 
 /**
  * A charge (§9) as recorded, beside its customer (`chargeKey`). Charges are written
@@ -18,8 +17,17 @@ export const chargeSchema = z.object({
   kind: z.enum(chargeKinds),
   description: z.string(),
   occurredAt: z.string(),
+  /**
+   * The period the charge is for when its writer decides it (the close's recurring
+   * DID charges); null for every other, whose period is its `occurredAt`'s in the
+   * customer's timezone when it is counted.
+   */
+  period: z.string().nullable().default(null),
+  /** The invoice period it was counted in: set in the aggregation's own transaction, so it is counted once. */
+  countedIn: z.string().optional(),
 });
 export type Charge = z.infer<typeof chargeSchema>;
+export type ChargeKind = Charge['kind'];
 
 export const charges = defineEntity({
   type: entityTypes.charge,

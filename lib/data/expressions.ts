@@ -75,8 +75,8 @@ export const copyOf = (path: Path): CopyOf => new CopyOf(path);
 export interface UpdateSpec {
   /** Attributes set to a value, incremented from a start (`increment`), or copied (`copyOf`). */
   readonly set?: Readonly<Record<Path, unknown>>;
-  /** Numbers added to, or string sets added into. */
-  readonly add?: Readonly<Record<Path, number | ReadonlySet<string>>>;
+  /** Numbers added to (a BigInt for integers past 2^53), or string sets added into. */
+  readonly add?: Readonly<Record<Path, number | bigint | ReadonlySet<string>>>;
   /** Elements deleted from string sets. */
   readonly delete?: Readonly<Record<Path, ReadonlySet<string>>>;
   readonly remove?: readonly Path[];

@@ -19,6 +19,9 @@ export const entityTypes = {
   customerDid: 'customerDid',
   charge: 'charge',
   didOrder: 'didOrder',
+  invoice: 'invoice',
+  consolidationPart: 'consolidationPart',
+  billingPeriod: 'billingPeriod',
 } as const;
 
 export type EntityType = (typeof entityTypes)[keyof typeof entityTypes];
@@ -171,3 +174,41 @@ export const chargeKey = (customerId: string, chargeId: string) =>
  */
 export const didOrderKey = (orderId: string) =>
   ({ pk: `DID_ORDER#${orderId}`, sk: 'DID_ORDER' }) as const;
+
+/** A customer's invoice of one period (`YYYY-MM`), beside the customer; its invoices list with one Query. */
+export const invoiceSortPrefix = 'INVOICE#';
+export const invoiceKey = (customerId: string, period: string) =>
+  ({
+    pk: `${customerPartitionPrefix}${customerId}`,
+    sk: `${invoiceSortPrefix}${period}`,
+  }) as const;
+
+/**
+ * Billing state that every charge would otherwise funnel into one item is written to
+ * one of this many partitions, chosen by the customer id: the closed flag of a
+ * period, and the branches' parts of a consolidated invoice (README, §9).
+ */
+export const billingShardCount = 16;
+
+/** The shard of a customer id: FNV-1a of its characters, so it never changes. */
+export const billingShardOf = (customerId: string): number => {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < customerId.length; index++) {
+    hash ^= customerId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % billingShardCount;
+};
+
+/** One shard of a billing period's state: `closedAt` once the period is closed. */
+export const billingPeriodKey = (period: string, shard: number) =>
+  ({ pk: `BILLING_PERIOD#${period}#${shard}`, sk: 'BILLING_PERIOD' }) as const;
+
+/** A branch's part of its main office's consolidated invoice of one period. */
+export const consolidationPartition = (mainOfficeId: string, period: string, shard: number) =>
+  `CONSOLIDATED#${mainOfficeId}#${period}#${shard}`;
+export const consolidationPartKey = (mainOfficeId: string, period: string, branchId: string) =>
+  ({
+    pk: consolidationPartition(mainOfficeId, period, billingShardOf(branchId)),
+    sk: `BRANCH#${branchId}`,
+  }) as const;

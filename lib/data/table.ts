@@ -262,6 +262,8 @@ export interface QueryRequest {
   readonly limit?: number;
   readonly startKey?: Record<string, unknown>;
   readonly projection?: readonly Path[];
+  /** Sort-key order; false reads it descending. */
+  readonly scanForward?: boolean;
 }
 
 /** One page of a query; strongly consistent on the table, as consistent as the index allows on one. */
@@ -276,6 +278,7 @@ export async function queryItems(
       ...compileExpressions({ keyCondition: request.key, projection: request.projection }),
       Limit: request.limit,
       ExclusiveStartKey: request.startKey,
+      ScanIndexForward: request.scanForward,
     }),
   );
   return { items: Items, lastKey: LastEvaluatedKey };

@@ -1,4 +1,5 @@
 import type { RouteDefinition } from './route.js';
+import { billingRoutes } from './routes/billing.js';
 import { customersRoutes } from './routes/customers.js';
 import { didsRoutes } from './routes/dids.js';
 import { hierarchyRoutes } from './routes/hierarchy.js';
@@ -21,6 +22,7 @@ export const routes = {
   ...switchRoutes,
   ...pbxRoutes,
   ...didsRoutes,
+  ...billingRoutes,
 } as const satisfies Record<string, RouteDefinition>;
 
 export type RouteName = keyof typeof routes;

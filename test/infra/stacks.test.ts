@@ -384,7 +384,7 @@ describe('the DID provider configuration', () => {
 });
 
 describe('the real stream consumers', () => {
-  it('give each consumer, the DID release among them, its own function, mapping and dead-letter queue', () => {
+  it('give each consumer, the DID release and the invoice aggregation among them, its own function, mapping and dead-letter queue', () => {
     const real = new App({
       context: {
         ...cdkJson.context,
@@ -401,7 +401,11 @@ describe('the real stream consumers', () => {
       streamConsumers,
     });
     const template = Template.fromStack(stack);
-    expect(streamConsumers.map(({ name }) => name)).toEqual(['termination-cascade', 'did-release']);
+    expect(streamConsumers.map(({ name }) => name)).toEqual([
+      'termination-cascade',
+      'did-release',
+      'invoice-aggregation',
+    ]);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', streamConsumers.length);
     template.resourceCountIs('AWS::SQS::Queue', streamConsumers.length);
     for (const definition of streamConsumers) {

@@ -116,6 +116,7 @@ export function holdingWrites(ctx: ServiceContext, held: CustomerDid): WriteRequ
             kind: 'did_activation',
             description: `Activation of DID ${held.number}`,
             occurredAt: held.assignedAt,
+            period: null,
           }),
         ]),
   ];

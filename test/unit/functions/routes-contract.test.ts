@@ -274,6 +274,21 @@ const knownGood = {
   assignDids: [{ params: { id: 'c1' }, body: { numbers: ['+4930100100', '+4930100101'] } }],
   listCustomerDids: [{ params: { id: 'c1' } }, { params: { id: 'c1' }, query: { limit: '5' } }],
   releaseDid: [{ params: { id: 'c1', number: '+4930100100' } }],
+  recordCharge: [
+    { params: c1, body: { amount: '0.0125', currency: 'EUR', kind: 'usage', description: 'Call' } },
+    {
+      params: c1,
+      body: {
+        amount: '-5',
+        currency: 'EUR',
+        kind: 'manual',
+        description: 'Goodwill credit',
+        occurredAt: '2026-11-30T23:59:59+01:00',
+      },
+    },
+  ],
+  listInvoices: [{ params: c1 }, { params: c1, query: { limit: '5' } }],
+  getInvoice: [{ params: { id: 'c1', period: '2026-11' } }],
 } satisfies Record<RouteName, readonly KnownGoodRequest[]>;
 
 const knownGoodOf = (route: RouteDefinition): readonly KnownGoodRequest[] =>
