@@ -43,6 +43,7 @@ export const errorCatalog = {
   name_taken: { status: 409, title: 'Name taken' },
   /** Beyond the contract's text: a provider batch's numbers come from the provider, not from an import. */
   batch_not_inventory: { status: 409, title: 'Batch not inventory' },
+  period_not_ended: { status: 409, title: 'Period not ended' },
   did_provisioning_disabled: { status: 409, title: 'DID provisioning disabled' },
   did_unavailable: { status: 409, title: 'DID unavailable' },
   provider_error: { status: 502, title: 'Provider error' },

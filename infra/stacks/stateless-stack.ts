@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import type { RouteDefinition } from '../../lib/http/route.js';
 import type { StreamConsumerDefinition } from '../../lib/streams/consumer-definition.js';
 import { ApiFunction } from '../constructs/api-function.js';
+import { MonthlyClose } from '../constructs/monthly-close.js';
 import { StreamConsumer } from '../constructs/stream-consumer.js';
 
 export interface StatelessStackProps extends StackProps {
@@ -88,6 +89,7 @@ export class StatelessStack extends Stack {
   readonly apiFunctions: Readonly<Record<string, ApiFunction>>;
   /** Keyed by the consumer's name. */
   readonly streamConsumers: Readonly<Record<string, StreamConsumer>>;
+  readonly monthlyClose: MonthlyClose;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -141,6 +143,7 @@ export class StatelessStack extends Stack {
       });
     }
     this.streamConsumers = consumers;
+    this.monthlyClose = new MonthlyClose(this, 'MonthlyClose', { table });
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

@@ -3,6 +3,7 @@ import { didBatchSources, didKinds } from '../schemas/did-batches.js';
 import type { Db } from './client.js';
 import { defineEntity } from './entity.js';
 import {
+  assignedDidsIndexKeys,
   customerDidKey,
   customerDidSortPrefix,
   customerPartitionPrefix,
@@ -36,6 +37,7 @@ export const customerDids = defineEntity({
   type: entityTypes.customerDid,
   schema: customerDidSchema,
   keyOf: (did) => customerDidKey(did.customerId, did.number),
+  derived: (did) => assignedDidsIndexKeys(did.customerId, did.number),
 });
 
 const pageKey = ['pk', 'sk'];

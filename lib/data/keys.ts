@@ -22,6 +22,7 @@ export const entityTypes = {
   invoice: 'invoice',
   consolidationPart: 'consolidationPart',
   billingPeriod: 'billingPeriod',
+  periodClose: 'periodClose',
 } as const;
 
 export type EntityType = (typeof entityTypes)[keyof typeof entityTypes];
@@ -212,3 +213,14 @@ export const consolidationPartKey = (mainOfficeId: string, period: string, branc
     pk: consolidationPartition(mainOfficeId, period, billingShardOf(branchId)),
     sk: `BRANCH#${branchId}`,
   }) as const;
+
+/** The `assignedDids` index keys of a customer's DID: one of the shards by number, then customer and number. */
+export const assignedDidsPartition = (shard: number) => `ASSIGNED_DIDS#${shard}`;
+export const assignedDidsIndexKeys = (customerId: string, number: string) => ({
+  assignedDidsPk: assignedDidsPartition(billingShardOf(number)),
+  assignedDidsSk: `${customerId}#${number}`,
+});
+
+/** The monthly close of one period (§9): a chunked job advanced through the stream. */
+export const periodCloseKey = (period: string) =>
+  ({ pk: `PERIOD_CLOSE#${period}`, sk: 'PERIOD_CLOSE' }) as const;

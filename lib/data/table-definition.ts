@@ -37,6 +37,8 @@ export const tableDefinition = {
     { name: 'linesByOwner', partitionKey: 'ownerPk', sortKey: 'number' },
     // Sparse: the available DIDs of one batch by kind, country, area and number (offers).
     { name: 'availableDids', partitionKey: 'availableIn', sortKey: 'availablePlace' },
+    // Every DID some customer holds, in 16 partitions by number: what the monthly close charges.
+    { name: 'assignedDids', partitionKey: 'assignedDidsPk', sortKey: 'assignedDidsSk' },
   ],
   timeToLiveAttribute: 'expiresAt',
   streamView: 'NEW_AND_OLD_IMAGES',

@@ -91,3 +91,23 @@ export const invoiceParams = z.strictObject({ id: idSchema, period: periodSchema
 export const listInvoicesQuery = z.strictObject({ ...paginationQuery });
 
 export const closePeriodBody = z.strictObject({ period: periodSchema }).meta({ id: 'ClosePeriod' });
+export const periodCloseParams = z.strictObject({ period: periodSchema });
+
+export const periodCloseSchema = z
+  .object({
+    period: z.string(),
+    status: z.enum(['running', 'closed']),
+    shardsDone: z
+      .number()
+      .int()
+      .meta({ description: 'Shards of the assigned DIDs charged, of shardCount' }),
+    shardCount: z.number().int(),
+    recurringCharges: z
+      .number()
+      .int()
+      .meta({ description: 'Recurring DID charges written so far' }),
+    startedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .meta({ id: 'PeriodClose' });
+export type PeriodCloseView = z.infer<typeof periodCloseSchema>;

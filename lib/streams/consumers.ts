@@ -1,6 +1,7 @@
 import type { StreamConsumerDefinition } from './consumer-definition.js';
 import { didReleaseConsumer } from './did-release.js';
 import { invoiceAggregationConsumer } from './invoice-aggregation.js';
+import { periodCloseConsumer } from './period-close.js';
 import { terminationCascadeConsumer } from './termination-cascade.js';
 
 /**
@@ -11,4 +12,5 @@ export const streamConsumers: readonly StreamConsumerDefinition[] = [
   terminationCascadeConsumer,
   didReleaseConsumer,
   invoiceAggregationConsumer,
+  periodCloseConsumer,
 ];

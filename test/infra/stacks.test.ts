@@ -184,9 +184,24 @@ describe('stateless stack: HTTP API', () => {
 });
 
 describe('stateless stack: functions', () => {
-  it('runs one function per route and per consumer on Node.js 22, arm64', () => {
+  it('schedules the monthly close at 13:00 UTC on the first, when the month has ended everywhere', () => {
+    const closeId = stateless.getLogicalId(
+      stateless.monthlyClose.handler.function.node.defaultChild as CfnElement,
+    );
+    statelessTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'cron(0 13 1 * ? *)',
+      ScheduleExpressionTimezone: 'Etc/UTC',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [closeId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 10 },
+      },
+    });
+  });
+
+  it('runs one function per route, per consumer and the monthly close on Node.js 22, arm64', () => {
     const functions = statelessTemplate.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(routeList.length + testConsumers.length);
+    expect(Object.keys(functions)).toHaveLength(routeList.length + testConsumers.length + 1);
     for (const { Properties } of Object.values(functions)) {
       expect(Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -224,7 +239,8 @@ describe('stateless stack: functions', () => {
   it('keeps every log group for a bounded time', () => {
     const logGroups = statelessTemplate.findResources('AWS::Logs::LogGroup');
     // One per function and the API's access logs.
-    expect(Object.keys(logGroups)).toHaveLength(routeList.length + testConsumers.length + 1);
+    // The access logs' and the monthly close's beside one per route and consumer.
+    expect(Object.keys(logGroups)).toHaveLength(routeList.length + testConsumers.length + 2);
     for (const { Properties } of Object.values(logGroups)) {
       expect(Properties.RetentionInDays).toBe(30);
     }
@@ -405,6 +421,7 @@ describe('the real stream consumers', () => {
       'termination-cascade',
       'did-release',
       'invoice-aggregation',
+      'period-close',
     ]);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', streamConsumers.length);
     template.resourceCountIs('AWS::SQS::Queue', streamConsumers.length);

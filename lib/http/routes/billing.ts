@@ -1,14 +1,17 @@
 import {
   chargeSchema,
+  closePeriodBody,
   invoicePage,
   invoiceParams,
   invoiceSchema,
   listInvoicesQuery,
+  periodCloseParams,
+  periodCloseSchema,
   recordChargeBody,
 } from '../../schemas/billing.js';
 import { customerIdParams } from '../../schemas/customers.js';
 import { defineRoute } from '../route.js';
-import { customerReaders, switchFacing } from './roles.js';
+import { adminOnly, customerReaders, switchFacing } from './roles.js';
 
 export const billingRoutes = {
   recordCharge: defineRoute({
@@ -53,5 +56,34 @@ export const billingRoutes = {
     tags: ['billing'],
     params: invoiceParams,
     responses: { 200: { description: 'The invoice', schema: invoiceSchema, headers: ['ETag'] } },
+  }),
+  closePeriod: defineRoute({
+    operationId: 'closePeriod',
+    method: 'POST',
+    path: '/billing/close-period',
+    entry: 'functions/api/billing/close-period.ts',
+    auth: adminOnly,
+    summary:
+      'Close a billing period: charge every assigned DID its recurring price, then close the invoices',
+    description:
+      'Starts the close as a chunked job (202) and answers it; the monthly schedule runs the same job. Idempotent: a period whose close has started answers its job as it stands (200) and adds nothing. A period that has not ended in every timezone (until 12:00 UTC on the next month’s first day) is 409 period_not_ended. Follow the job with GET /billing/close-period/{period}. Charges arriving for a closed period are counted in the next open one; the recurring charges of the close itself are counted in the closed period.',
+    tags: ['billing'],
+    body: closePeriodBody,
+    responses: {
+      202: { description: 'Started', schema: periodCloseSchema },
+      200: { description: 'Started before: the job as it stands', schema: periodCloseSchema },
+    },
+    errorCodes: ['period_not_ended', 'concurrent_update'],
+  }),
+  getPeriodClose: defineRoute({
+    operationId: 'getPeriodClose',
+    method: 'GET',
+    path: '/billing/close-period/{period}',
+    entry: 'functions/api/billing/get-period-close.ts',
+    auth: adminOnly,
+    summary: 'The progress of a period’s close',
+    tags: ['billing'],
+    params: periodCloseParams,
+    responses: { 200: { description: 'The job', schema: periodCloseSchema } },
   }),
 };

@@ -18,8 +18,10 @@ import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { customerItem } from '../../../lib/data/customer.js';
 import { didBatches } from '../../../lib/data/did-batch.js';
 import { didNumbers } from '../../../lib/data/did-number.js';
+import { invoices } from '../../../lib/data/invoice.js';
 import { pbxRegistryKey } from '../../../lib/data/keys.js';
 import { pbxItems } from '../../../lib/data/pbx-item.js';
+import { periodCloses } from '../../../lib/data/period-close.js';
 import { phoneLines } from '../../../lib/data/phone-line.js';
 import { systemConfigs } from '../../../lib/data/system-config.js';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-types.js';
@@ -144,6 +146,28 @@ const world: readonly Item[] = [
     version: 1,
   }),
   systemConfigs.toItem({ aliasAuthentication: 'enabled', version: 2 }),
+  invoices.toItem({
+    customerId: 'c1',
+    period: '2026-11',
+    currency: 'EUR',
+    totalMicros: 1_250_000n,
+    usageMicros: 1_250_000n,
+    did_activationMicros: 0n,
+    did_recurringMicros: 0n,
+    manualMicros: 0n,
+    chargeCount: 1,
+    version: 1,
+    consolidatedInto: null,
+  }),
+  periodCloses.toItem({
+    period: '2026-09',
+    status: 'closed',
+    shard: 16,
+    cursor: 'START',
+    recurringCharges: 0,
+    startedAt: createdAt,
+    closedAt: createdAt,
+  }),
 ];
 
 const idOf = (key: { readonly pk?: unknown; readonly sk?: unknown }) =>
@@ -289,6 +313,8 @@ const knownGood = {
   ],
   listInvoices: [{ params: c1 }, { params: c1, query: { limit: '5' } }],
   getInvoice: [{ params: { id: 'c1', period: '2026-11' } }],
+  closePeriod: [{ body: { period: '2026-10' } }],
+  getPeriodClose: [{ params: { period: '2026-09' } }],
 } satisfies Record<RouteName, readonly KnownGoodRequest[]>;
 
 const knownGoodOf = (route: RouteDefinition): readonly KnownGoodRequest[] =>
