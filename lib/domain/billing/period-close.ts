@@ -7,8 +7,8 @@ import { type PeriodClose, periodCloseStartCursor, periodCloses } from '../../da
 import {
   queryItems,
   transactReportingFailures,
-  type WriteRequest,
   WriteConflict,
+  type WriteRequest,
   writeItem,
 } from '../../data/table.js';
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
