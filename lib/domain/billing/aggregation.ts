@@ -63,7 +63,12 @@ export async function countCharges(
   ctx: ServiceContext,
   batch: readonly Charge[],
 ): Promise<UncountableCharge[]> {
-  const pending = batch.filter((charge) => charge.countedIn === undefined);
+  // One charge once per batch, however often it was delivered: a transaction may not write an item twice.
+  const pending = [
+    ...new Map(
+      batch.filter((charge) => charge.countedIn === undefined).map((charge) => [charge.id, charge]),
+    ).values(),
+  ];
   const customers = await readCustomersOf(
     ctx,
     pending.map((charge) => charge.customerId),

@@ -1,0 +1,374 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CreatedCustomer,
+  createCustomer,
+  createMainOffice,
+  linkBranch,
+  patchPanel,
+} from './support/customers.js';
+import { type TableReader, tableReader } from './support/dids.js';
+import { startTestApi, type TestApi } from './support/local-api.js';
+
+/**
+ * Charges and invoices (§9) through HTTP: a charge reaches its invoice from the stream,
+ * exactly, in the customer's period; the consolidated invoice of a main office; the
+ * rule for changes; every refusal writes nothing.
+ */
+let api: TestApi;
+let table: TableReader;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  table = tableReader(api);
+});
+afterAll(async () => {
+  table?.close();
+  await api?.stop();
+});
+
+const usage = (amount: string, fields: Record<string, unknown> = {}) => ({
+  amount,
+  currency: 'EUR',
+  kind: 'usage',
+  description: 'Call to +4930123456',
+  occurredAt: '2026-11-15T10:00:00Z',
+  ...fields,
+});
+
+const charge = (
+  customerId: string,
+  body: unknown,
+  options: { token?: string; key?: string } = {},
+) =>
+  api.request('POST', `/customers/${customerId}/charges`, {
+    token: options.token ?? api.tokens.switch,
+    body,
+    headers: options.key ? { 'idempotency-key': options.key } : {},
+  });
+
+const invoice = (customerId: string, period: string, token = api.tokens.admin) =>
+  api.request('GET', `/customers/${customerId}/invoices/${period}`, { token });
+
+async function charged(customerId: string, ...amounts: string[]) {
+  for (const amount of amounts) {
+    const answer = await charge(customerId, usage(amount));
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  }
+}
+
+describe('charges reach their invoice', () => {
+  it('answers the charge and counts it exactly, by kind, in the period', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const first = await charge(customer.id, usage('0.000125'));
+    expect(first).toMatchObject({
+      status: 201,
+      body: {
+        id: expect.any(String),
+        customerId: customer.id,
+        amount: '0.000125',
+        currency: 'EUR',
+        kind: 'usage',
+        description: 'Call to +4930123456',
+        occurredAt: '2026-11-15T10:00:00.000Z',
+      },
+    });
+    await charged(customer.id, '12.5', '0.1', '0.2');
+    const credit = await charge(
+      customer.id,
+      usage('-2.000001', { kind: 'manual', description: 'Goodwill credit' }),
+      { token: api.tokens.admin },
+    );
+    expect(credit.status).toBe(201);
+    await api.runtime.streamsIdle();
+
+    const answer = await invoice(customer.id, '2026-11');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      customerId: customer.id,
+      period: '2026-11',
+      status: 'open',
+      currency: 'EUR',
+      // 0.000125 + 12.5 + 0.1 + 0.2 − 2.000001, exactly (0.1 + 0.2 is not 0.30000000000000004 here).
+      total: '10.800124',
+      totalsByKind: {
+        usage: '12.800125',
+        did_activation: '0.00',
+        did_recurring: '0.00',
+        manual: '-2.000001',
+      },
+      chargeCount: 5,
+      consolidatedInto: null,
+    });
+    expect(answer.headers.get('etag')).toMatch(/^"\d+"$/);
+  });
+
+  it('puts a charge in the period of its moment in the customer’s timezone', async () => {
+    const berlin = await createCustomer(api, api.tokens.admin, { timezone: 'Europe/Berlin' });
+    const utc = await createCustomer(api, api.tokens.admin);
+    const lateEvening = usage('1', { occurredAt: '2026-11-30T23:30:00Z' });
+    expect((await charge(berlin.id, lateEvening)).status).toBe(201);
+    expect((await charge(utc.id, lateEvening)).status).toBe(201);
+    // An offset is read as the instant it names.
+    expect(
+      (await charge(utc.id, usage('2', { occurredAt: '2026-12-01T00:30:00+01:00' }))).status,
+    ).toBe(201);
+    await api.runtime.streamsIdle();
+    expect((await invoice(berlin.id, '2026-12')).body).toMatchObject({
+      total: '1.00',
+      chargeCount: 1,
+    });
+    expect((await invoice(berlin.id, '2026-11')).body).toMatchObject({ chargeCount: 0 });
+    expect((await invoice(utc.id, '2026-11')).body).toMatchObject({
+      total: '3.00',
+      chargeCount: 2,
+    });
+  });
+
+  it('records a terminated customer’s late usage', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    expect(
+      (
+        await api.request('POST', `/customers/${customer.id}/terminate`, {
+          token: api.tokens.admin,
+        })
+      ).status,
+    ).toBe(200);
+    expect((await charge(customer.id, usage('0.75'))).status).toBe(201);
+    await api.runtime.streamsIdle();
+    expect((await invoice(customer.id, '2026-11')).body).toMatchObject({ total: '0.75' });
+  });
+
+  it('replays a charge under its Idempotency-Key and counts it once', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const first = await charge(customer.id, usage('0.05'), { key: `call-${customer.id}` });
+    const again = await charge(customer.id, usage('0.05'), { key: `call-${customer.id}` });
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await charge(customer.id, usage('0.06'), { key: `call-${customer.id}` });
+    expect(other).toMatchObject({ status: 422, body: { code: 'idempotency_key_reused' } });
+    await api.runtime.streamsIdle();
+    expect(await table.charges(customer.id)).toHaveLength(1);
+    expect((await invoice(customer.id, '2026-11')).body).toMatchObject({
+      total: '0.05',
+      chargeCount: 1,
+    });
+  });
+
+  it('changes the invoice’s ETag when a charge is counted, and only then', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    await charged(customer.id, '1');
+    await api.runtime.streamsIdle();
+    const before = (await invoice(customer.id, '2026-11')).headers.get('etag');
+    expect((await invoice(customer.id, '2026-11')).headers.get('etag')).toBe(before);
+    await charged(customer.id, '1');
+    await api.runtime.streamsIdle();
+    expect((await invoice(customer.id, '2026-11')).headers.get('etag')).not.toBe(before);
+  });
+
+  it('lists the invoices newest first, a page at a time', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    for (const occurredAt of [
+      '2026-09-10T00:00:00Z',
+      '2026-10-10T00:00:00Z',
+      '2026-11-10T00:00:00Z',
+    ]) {
+      expect((await charge(customer.id, usage('1', { occurredAt }))).status).toBe(201);
+    }
+    await api.runtime.streamsIdle();
+    const first = await api.request('GET', `/customers/${customer.id}/invoices?limit=2`, {
+      token: api.tokens.admin,
+    });
+    expect(first.body.items.map((item: { period: string }) => item.period)).toEqual([
+      '2026-11',
+      '2026-10',
+    ]);
+    const second = await api.request(
+      'GET',
+      `/customers/${customer.id}/invoices?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+      { token: api.tokens.admin },
+    );
+    expect(second.body).toMatchObject({ items: [{ period: '2026-09' }], nextCursor: null });
+  });
+});
+
+describe('who may charge and read', () => {
+  it('lets the switch and the admin charge, the customer and its reseller read, and no one else', async () => {
+    const customer = await createCustomer(api, api.tokens.admin, { resellerId: 'r-billing' });
+    for (const token of [
+      await api.tokens.customer(customer.id),
+      await api.tokens.reseller('r-billing'),
+    ]) {
+      expect((await charge(customer.id, usage('1'), { token })).status).toBe(403);
+    }
+    await charged(customer.id, '1');
+    await api.runtime.streamsIdle();
+    expect(
+      (await invoice(customer.id, '2026-11', await api.tokens.customer(customer.id))).status,
+    ).toBe(200);
+    expect(
+      (await invoice(customer.id, '2026-11', await api.tokens.reseller('r-billing'))).status,
+    ).toBe(200);
+    expect(
+      (await invoice(customer.id, '2026-11', await api.tokens.reseller('r-other'))).status,
+    ).toBe(404);
+    expect(
+      (await invoice(customer.id, '2026-11', await api.tokens.customer('someone'))).status,
+    ).toBe(404);
+  });
+});
+
+describe('bad input', () => {
+  it('answers each its status and code and records no charge', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const cases: [unknown, number, string][] = [
+      [usage('1', { currency: 'USD' }), 422, 'currency_mismatch'],
+      [usage('1', { currency: 'EURO' }), 400, 'validation_failed'],
+      [{ ...usage('1'), amount: 1.5 }, 400, 'validation_failed'],
+      [usage('0.1234567'), 400, 'validation_failed'],
+      [usage('1e3'), 400, 'validation_failed'],
+      [usage('1000000000'), 400, 'validation_failed'],
+      [usage('-1'), 400, 'validation_failed'],
+      [usage('+1'), 400, 'validation_failed'],
+      [usage('1', { kind: 'roaming' }), 400, 'validation_failed'],
+      [usage('1', { description: '' }), 400, 'validation_failed'],
+      [usage('1', { occurredAt: '2099-01-01T00:00:00Z' }), 400, 'validation_failed'],
+      [usage('1', { occurredAt: '1999-12-31T23:59:59Z' }), 400, 'validation_failed'],
+      [usage('1', { occurredAt: '15/11/2026' }), 400, 'validation_failed'],
+      [{ ...usage('1'), extra: true }, 400, 'validation_failed'],
+    ];
+    for (const [body, status, code] of cases) {
+      const answer = await charge(customer.id, body, { token: api.tokens.admin });
+      expect(answer.status, JSON.stringify(body)).toBe(status);
+      expect(answer.body.code).toBe(code);
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
+    }
+    expect(await charge('no-such-customer', usage('1'))).toMatchObject({
+      status: 404,
+      body: { code: 'not_found' },
+    });
+    for (const period of ['2026-13', '26-11', '2026-1', 'november']) {
+      expect((await invoice(customer.id, period)).status, period).toBe(400);
+    }
+    await api.runtime.streamsIdle();
+    expect(await table.charges(customer.id)).toEqual([]);
+    expect(
+      (await api.request('GET', `/customers/${customer.id}/invoices`, { token: api.tokens.admin }))
+        .body,
+    ).toEqual({ items: [], nextCursor: null });
+  });
+});
+
+/** An HQ under consolidated invoicing with branches named in order. */
+async function consolidatedGroup(branchCount: number) {
+  const hq = await createMainOffice(api, api.tokens.admin, { name: 'Group HQ' });
+  expect(
+    (
+      await patchPanel(api, api.tokens.admin, hq.id, {
+        officeHierarchy: { invoicing: 'consolidated' },
+      })
+    ).status,
+  ).toBe(200);
+  const branches = [];
+  for (let index = 0; index < branchCount; index++) {
+    const branch = await createCustomer(api, api.tokens.admin, { name: `Site ${index + 1}` });
+    expect((await linkBranch(api, api.tokens.admin, branch.id, hq.id)).status).toBe(200);
+    branches.push(branch);
+  }
+  return { hq, branches };
+}
+
+describe('the consolidated invoice', () => {
+  it('names the main office on each branch’s invoice and sums the parts on the main office’s', async () => {
+    const { hq, branches } = await consolidatedGroup(3);
+    const [one, two, three] = branches as [CreatedCustomer, CreatedCustomer, CreatedCustomer];
+    await charged(hq.id, '10.01');
+    await charged(one.id, '1.1', '2.2');
+    await charged(two.id, '0.000001');
+    await charged(three.id, '5');
+    await api.runtime.streamsIdle();
+
+    for (const branch of branches) {
+      expect((await invoice(branch.id, '2026-11')).body.consolidatedInto).toBe(hq.id);
+    }
+    const hqInvoice = (await invoice(hq.id, '2026-11')).body;
+    expect(hqInvoice).toMatchObject({ total: '10.01', consolidatedInto: null });
+    expect(hqInvoice.consolidated).toEqual({
+      total: '18.310001',
+      currency: 'EUR',
+      branches: [
+        { customerId: one.id, name: 'Site 1', total: '3.30' },
+        { customerId: two.id, name: 'Site 2', total: '0.000001' },
+        { customerId: three.id, name: 'Site 3', total: '5.00' },
+      ],
+    });
+  });
+
+  it('moves no total already counted when a branch leaves, the HQ switches to individual, or the HQ is terminated', async () => {
+    const { hq, branches } = await consolidatedGroup(2);
+    const [leaving, staying] = branches as [CreatedCustomer, CreatedCustomer];
+    await charged(leaving.id, '1');
+    await charged(staying.id, '2');
+    await api.runtime.streamsIdle();
+
+    // Leaving: its later charges are its own; its part counted before stays.
+    expect(
+      (await patchPanel(api, api.tokens.admin, leaving.id, { officeHierarchy: { office: 'main' } }))
+        .status,
+    ).toBe(200);
+    await charged(leaving.id, '4');
+    await api.runtime.streamsIdle();
+    expect((await invoice(leaving.id, '2026-11')).body).toMatchObject({
+      total: '5.00',
+      consolidatedInto: null,
+    });
+
+    // Individual invoicing from now on: the staying branch's later charges are not consolidated.
+    expect(
+      (
+        await patchPanel(api, api.tokens.admin, hq.id, {
+          officeHierarchy: { invoicing: 'individual' },
+        })
+      ).status,
+    ).toBe(200);
+    await charged(staying.id, '8');
+    await api.runtime.streamsIdle();
+    const afterSwitch = (await invoice(hq.id, '2026-11')).body.consolidated;
+    expect(afterSwitch).toEqual({
+      total: '3.00',
+      currency: 'EUR',
+      branches: [
+        { customerId: leaving.id, name: 'Site 1', total: '1.00' },
+        { customerId: staying.id, name: 'Site 2', total: '2.00' },
+      ],
+    });
+    expect((await invoice(staying.id, '2026-11')).body).toMatchObject({
+      total: '10.00',
+      consolidatedInto: null,
+    });
+
+    // Back to consolidated, then the HQ terminated: late usage after it is not consolidated.
+    expect(
+      (
+        await patchPanel(api, api.tokens.admin, hq.id, {
+          officeHierarchy: { invoicing: 'consolidated' },
+        })
+      ).status,
+    ).toBe(200);
+    await charged(staying.id, '16');
+    await api.runtime.streamsIdle();
+    expect(
+      (await api.request('POST', `/customers/${hq.id}/terminate`, { token: api.tokens.admin }))
+        .status,
+    ).toBe(200);
+    await api.runtime.streamsIdle();
+    await charged(staying.id, '32');
+    await api.runtime.streamsIdle();
+    expect((await invoice(hq.id, '2026-11')).body.consolidated.total).toBe('19.00');
+    expect((await invoice(staying.id, '2026-11')).body).toMatchObject({
+      total: '58.00',
+      consolidatedInto: null,
+    });
+  });
+});

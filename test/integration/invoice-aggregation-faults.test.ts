@@ -1,0 +1,306 @@
+import { readFile, rm } from 'node:fs/promises';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Charge, charges } from '../../lib/data/charge.js';
+import { createDocumentClient } from '../../lib/data/client.js';
+import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
+import type { ServiceContext } from '../../lib/service-context.js';
+import {
+  handleInvoiceRecords,
+  invoiceAggregationConsumer,
+} from '../../lib/streams/invoice-aggregation.js';
+import {
+  type CreatedCustomer,
+  createCustomer,
+  createMainOffice,
+  linkBranch,
+  patchPanel,
+} from './support/customers.js';
+import { injectFaults } from './support/faults.js';
+import { startTestApi, type TestApi } from './support/local-api.js';
+
+/**
+ * Exactly once (§9), by fault injection: the aggregation's handler is called directly
+ * with Lambda-shaped records of charges written to the table, delivered twice, by two
+ * handlers at once, after a crash between two writes, under throttling; and, through
+ * the local poller, a poison record goes to the dead-letter queue while the charges
+ * behind it are counted.
+ */
+const deadLetterFile = `.local/invoice-faults-${process.pid}.jsonl`;
+let api: TestApi;
+let ctx: ServiceContext;
+let sequence = 0;
+
+beforeAll(async () => {
+  await rm(deadLetterFile, { force: true });
+  // The poller runs the real consumer with few retries, so a poison record is dead-lettered quickly.
+  api = await startTestApi({
+    consumers: [{ ...invoiceAggregationConsumer, retryAttempts: 2 }],
+    deadLetterFile,
+  });
+  ctx = {
+    db: {
+      client: createDocumentClient(api.runtime.dynamodbEndpoint),
+      tableName: api.runtime.tableName,
+    },
+    now: () => new Date(),
+    newId: () => `id-${Math.random().toString(36).slice(2)}`,
+    didProviders: () => {
+      throw new Error('no provider here');
+    },
+  };
+});
+afterAll(async () => {
+  await api?.stop();
+  await rm(deadLetterFile, { force: true });
+});
+
+const period = '2026-11';
+let chargeIds = 0;
+
+/** A charge as `POST …/charges` would record it, dated in the period. */
+const chargeOf = (customerId: string, amount: string, kind: Charge['kind'] = 'usage'): Charge => ({
+  id: `fault-${++chargeIds}`,
+  customerId,
+  amount,
+  currency: 'EUR',
+  kind,
+  description: 'Injected',
+  occurredAt: '2026-11-20T12:00:00.000Z',
+  period: null,
+});
+
+/**
+ * Writes the charges straight to the table (as the API would) and answers their INSERT
+ * records. Written under a partition key the poller's consumer also sees, so these
+ * tests use customers created outside the poller's way: charges written here are
+ * counted by the direct handler calls and by the poller alike, which is one more
+ * concurrent consumer.
+ */
+async function recorded(list: readonly Charge[]): Promise<DynamoDBRecord[]> {
+  for (const charge of list) {
+    await ctx.db.client.send(
+      new PutCommand({ TableName: ctx.db.tableName, Item: charges.toItem(charge) }),
+    );
+  }
+  return list.map((charge) => ({
+    eventName: 'INSERT',
+    dynamodb: {
+      SequenceNumber: String(++sequence).padStart(21, '0'),
+      NewImage: marshall(charges.toItem(charge), { removeUndefinedValues: true }) as never,
+    },
+  }));
+}
+
+const invoiceOf = async (customerId: string) =>
+  (
+    await api.request('GET', `/customers/${customerId}/invoices/${period}`, {
+      token: api.tokens.admin,
+    })
+  ).body;
+
+/** Runs the handler until it answers, as Lambda retries a batch that threw. */
+async function deliver(records: readonly DynamoDBRecord[]) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handleInvoiceRecords(ctx, records);
+    } catch (error) {
+      if (attempt >= 20) throw error;
+    }
+  }
+}
+
+const sumOf = (amounts: readonly string[]) =>
+  formatMicros(amounts.reduce((sum, a) => sum + microsOf(a), 0n));
+
+describe('a charge is counted once', () => {
+  it('when its batch is delivered twice', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const records = await recorded(
+      ['1.10', '2.20', '0.000003'].map((a) => chargeOf(customer.id, a)),
+    );
+    await deliver(records);
+    await deliver(records);
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '3.300003', chargeCount: 3 });
+  });
+
+  it('when two consumers count the same batch at once', async () => {
+    const customers = await Promise.all([1, 2, 3].map(() => createCustomer(api, api.tokens.admin)));
+    const records = await recorded(
+      customers.flatMap((c) => ['0.5', '0.25'].map((a) => chargeOf(c.id, a))),
+    );
+    await Promise.all([deliver(records), deliver(records), deliver([...records].reverse())]);
+    await api.runtime.streamsIdle();
+    for (const customer of customers) {
+      expect(await invoiceOf(customer.id)).toMatchObject({ total: '0.75', chargeCount: 2 });
+    }
+  });
+
+  it('when the handler crashes between two invoices’ writes and the batch is retried', async () => {
+    const [a, b] = (await Promise.all([1, 2].map(() => createCustomer(api, api.tokens.admin)))) as [
+      CreatedCustomer,
+      CreatedCustomer,
+    ];
+    const records = await recorded([chargeOf(a.id, '7'), chargeOf(b.id, '9')]);
+    const remove = injectFaults(ctx.db.client, {
+      applies: (command) => command === 'TransactWriteItemsCommand',
+      crashAt: [2],
+    });
+    try {
+      await expect(handleInvoiceRecords(ctx, records)).rejects.toThrow('injected crash');
+    } finally {
+      remove();
+    }
+    await deliver(records);
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(a.id)).toMatchObject({ total: '7.00', chargeCount: 1 });
+    expect(await invoiceOf(b.id)).toMatchObject({ total: '9.00', chargeCount: 1 });
+  });
+
+  it('under throttled writes', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const amounts = Array.from({ length: 12 }, (_, index) => `0.0${index + 1}`);
+    const records = await recorded(amounts.map((a) => chargeOf(customer.id, a)));
+    const remove = injectFaults(ctx.db.client, {
+      applies: (command) =>
+        command === 'TransactWriteItemsCommand' || command === 'BatchGetItemCommand',
+      throttleRate: 0.4,
+    });
+    try {
+      for (const record of records) await deliver([record, ...records.slice(0, 3)]);
+    } finally {
+      remove();
+    }
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: sumOf(amounts), chargeCount: 12 });
+  });
+});
+
+describe('a poison record', () => {
+  it('is reported failed while the charges beside it are counted', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const [good] = (await recorded([chargeOf(customer.id, '4')])) as [DynamoDBRecord];
+    const [orphan] = (await recorded([chargeOf('no-such-customer', '1')])) as [DynamoDBRecord];
+    const unreadable: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: {
+        SequenceNumber: String(++sequence).padStart(21, '0'),
+        NewImage: marshall({ pk: 'X', sk: 'Y' }) as never,
+      },
+    };
+    const answer = await handleInvoiceRecords(ctx, [orphan, good, unreadable]);
+    expect(answer.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      [orphan.dynamodb?.SequenceNumber, unreadable.dynamodb?.SequenceNumber].sort(),
+    );
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '4.00', chargeCount: 1 });
+  });
+
+  it('goes to the dead-letter queue through the poller without blocking the charges behind it', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    await recorded([chargeOf('ghost-customer', '1')]);
+    const answer = await api.request('POST', `/customers/${customer.id}/charges`, {
+      token: api.tokens.switch,
+      body: {
+        amount: '2.5',
+        currency: 'EUR',
+        kind: 'usage',
+        description: 'Behind the poison',
+        occurredAt: '2026-11-21T00:00:00Z',
+      },
+    });
+    expect(answer.status).toBe(201);
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '2.50', chargeCount: 1 });
+    const entries = (await readFile(deadLetterFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const dead = entries.flatMap((entry) => entry.records);
+    expect(
+      dead.map((record: DynamoDBRecord) => record.dynamodb?.NewImage?.customerId?.S),
+    ).toContain('ghost-customer');
+    expect(
+      dead.map((record: DynamoDBRecord) => record.dynamodb?.NewImage?.customerId?.S),
+    ).not.toContain(customer.id);
+  });
+});
+
+describe('totals', () => {
+  it('equal the exact sums of random charges delivered in random batches, some twice (property)', async () => {
+    const hq = await createMainOffice(api, api.tokens.admin, { name: 'Property HQ' });
+    expect(
+      (
+        await patchPanel(api, api.tokens.admin, hq.id, {
+          officeHierarchy: { invoicing: 'consolidated' },
+        })
+      ).status,
+    ).toBe(200);
+    const members = [hq];
+    for (const name of ['P1', 'P2', 'P3']) {
+      const branch = await createCustomer(api, api.tokens.admin, { name });
+      expect((await linkBranch(api, api.tokens.admin, branch.id, hq.id)).status).toBe(200);
+      members.push(branch);
+    }
+    const loner = await createCustomer(api, api.tokens.admin, { name: 'Alone' });
+    members.push(loner);
+    const expected = new Map<string, bigint>(members.map((m) => [m.id, 0n]));
+    const amount = fc
+      .tuple(
+        fc.bigInt({ min: 0n, max: 10n ** 9n - 1n }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.boolean(),
+      )
+      .map(([units, decimals, negative]) => {
+        const digits = units.toString().padStart(decimals + 1, '0');
+        const text =
+          decimals === 0 ? digits : `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+        return { text: text.replace(/^0+(?=\d)/, ''), negative };
+      })
+      .filter(({ text }) => /^\d{1,9}(\.|$)/.test(text));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: members.length - 1 }), amount), {
+          minLength: 1,
+          maxLength: 25,
+        }),
+        fc.integer({ min: 1, max: 10 }),
+        async (picks, batchSize) => {
+          const list = picks.map(([member, { text, negative }]) => {
+            const customerId = members[member]?.id ?? loner.id;
+            const manual = negative && text !== '0';
+            return chargeOf(customerId, manual ? `-${text}` : text, manual ? 'manual' : 'usage');
+          });
+          for (const charge of list) {
+            expected.set(
+              charge.customerId,
+              (expected.get(charge.customerId) ?? 0n) + microsOf(charge.amount),
+            );
+          }
+          const records = await recorded(list);
+          for (let start = 0; start < records.length; start += batchSize) {
+            const batch = records.slice(start, start + batchSize);
+            await deliver(batch);
+            if (start % 2 === 0) await deliver(batch);
+          }
+          await api.runtime.streamsIdle();
+          for (const member of members) {
+            expect((await invoiceOf(member.id)).total).toBe(
+              formatMicros(expected.get(member.id) ?? 0n),
+            );
+          }
+          const consolidated = (await invoiceOf(hq.id)).consolidated;
+          const parts = members
+            .slice(0, 4)
+            .reduce((sum, m) => sum + (expected.get(m.id) ?? 0n), 0n);
+          expect(consolidated.total).toBe(formatMicros(parts));
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+});
