@@ -1,3 +1,4 @@
+import { benchBilling } from './billing.js';
 import { benchBundles } from './bundles.js';
 import { benchCascade } from './cascade.js';
 import { benchDids } from './dids.js';
@@ -19,6 +20,7 @@ const runtimeBenches: [string, (bench: BenchRuntime) => Promise<unknown>][] = [
   ['panel', benchPanel],
   ['pbx', benchPbx],
   ['dids', benchDids],
+  ['billing', benchBilling],
   ['switch', benchSwitch],
   ['cascade', benchCascade],
   ['throughput', benchThroughput],
