@@ -52,6 +52,8 @@ async function stockedCustomer(count = 3, overrides: Record<string, unknown> = {
 
 /** What a refusal must leave as it was: the numbers' items, the customer's DIDs and charges. */
 async function snapshot(customerId: string, numbers: readonly string[]) {
+  // The invoice aggregation marks each charge counted; compare once it has.
+  await api.runtime.streamsIdle();
   return {
     dids: await Promise.all(numbers.map((number) => table.did(number))),
     held: await table.customerDids(customerId),
