@@ -1,6 +1,4 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { compileEventFilter } from '../../../../infra/local/event-filter.js';
@@ -12,6 +10,7 @@ import {
 } from '../../../../lib/streams/termination-cascade.js';
 import { branchOf, mainOffice } from '../../../fixtures/customer-records.js';
 import { unitContext as ctx, now } from '../../../fixtures/service-context.js';
+import { modifyRecord, streamRecord } from '../../../fixtures/stream-records.js';
 import {
   cascadeJob,
   cascadeJobItem,
@@ -26,36 +25,7 @@ beforeEach(() => {
   ddb.on(PutCommand).resolves({});
 });
 
-type Image = Record<string, unknown>;
-/** A record as Lambda delivers it from the table's stream. */
-const streamRecord = (
-  eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
-  images: { newImage?: Image; oldImage?: Image },
-): DynamoDBRecord => {
-  const image = (item: Image | undefined) =>
-    item
-      ? (marshall(item, { removeUndefinedValues: true }) as NonNullable<
-          DynamoDBRecord['dynamodb']
-        >['NewImage'])
-      : undefined;
-  const keys = images.newImage ?? images.oldImage ?? {};
-  return {
-    eventID: '1',
-    eventName,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'eu-west-1',
-    dynamodb: {
-      Keys: image({ pk: keys.pk, sk: keys.sk }),
-      NewImage: image(images.newImage),
-      OldImage: image(images.oldImage),
-      SequenceNumber: '100',
-      SizeBytes: 100,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-  };
-};
-const modify = (oldImage: Image, newImage: Image) => streamRecord('MODIFY', { oldImage, newImage });
+const modify = modifyRecord;
 
 const jobItem = (fields: Partial<CascadeJob> = {}) => cascadeJobItem(cascadeJob(fields));
 const terminatedByHq = { reason: 'main_office_terminated', mainOfficeId: 'hq' } as const;
