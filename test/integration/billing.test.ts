@@ -1,4 +1,10 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lib/data/client.js';
+import { billingPeriods } from '../../lib/data/invoice.js';
+import { billingShardOf } from '../../lib/data/keys.js';
+import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
+import { periodOf } from '../../lib/domain/billing/periods.js';
 import {
   type CreatedCustomer,
   createCustomer,
@@ -6,7 +12,16 @@ import {
   linkBranch,
   patchPanel,
 } from './support/customers.js';
-import { type TableReader, tableReader } from './support/dids.js';
+import {
+  assign,
+  createBatch,
+  freshNumbers,
+  importInto,
+  inventoryEntry,
+  provisionedCustomer,
+  type TableReader,
+  tableReader,
+} from './support/dids.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
 
 /**
@@ -191,7 +206,77 @@ describe('charges reach their invoice', () => {
     );
     expect(second.body).toMatchObject({ items: [{ period: '2026-09' }], nextCursor: null });
   });
+
+  it('counts a charge of a closed period in the next open one', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    await closeShardOf(customer.id, '2026-06');
+    expect(
+      (await charge(customer.id, usage('0.4', { occurredAt: '2026-06-15T10:00:00Z' }))).status,
+    ).toBe(201);
+    await api.runtime.streamsIdle();
+    expect((await invoice(customer.id, '2026-06')).body).toMatchObject({
+      status: 'closed',
+      total: '0.00',
+      chargeCount: 0,
+    });
+    expect((await invoice(customer.id, '2026-07')).body).toMatchObject({
+      status: 'open',
+      total: '0.40',
+      chargeCount: 1,
+    });
+    expect(await table.charges(customer.id)).toMatchObject([{ countedIn: '2026-07' }]);
+  });
+
+  it('counts the activation charges a DID assignment records', async () => {
+    const batch = await createBatch(api);
+    const timezone = 'Pacific/Auckland';
+    const customer = await provisionedCustomer(api, batch.id, { timezone });
+    const numbers = freshNumbers(2);
+    await importInto(
+      api,
+      batch.id,
+      numbers.map((number) => inventoryEntry(number)),
+    );
+    const assigned = await assign(api, customer.id, numbers);
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
+    await api.runtime.streamsIdle();
+
+    const recorded = await table.charges(customer.id);
+    expect(recorded.map((item) => item.kind)).toEqual(['did_activation', 'did_activation']);
+    const period = periodOf(new Date(recorded[0]?.occurredAt), timezone);
+    expect(recorded.map((item) => item.countedIn)).toEqual([period, period]);
+    const total = formatMicros(
+      assigned.body.assigned.reduce(
+        (sum: bigint, did: { activationPrice: string }) => sum + microsOf(did.activationPrice),
+        0n,
+      ),
+    );
+    expect((await invoice(customer.id, period)).body).toMatchObject({
+      total,
+      totalsByKind: { usage: '0.00', did_activation: total, did_recurring: '0.00', manual: '0.00' },
+      chargeCount: 2,
+    });
+  });
 });
+
+/** Closes the period's shard the customer's invoices are in, as the monthly close does at its end. */
+async function closeShardOf(customerId: string, period: string) {
+  const client = createDocumentClient(api.runtime.dynamodbEndpoint);
+  try {
+    await client.send(
+      new PutCommand({
+        TableName: api.runtime.tableName,
+        Item: billingPeriods.toItem({
+          period,
+          shard: billingShardOf(customerId),
+          closedAt: new Date().toISOString(),
+        }),
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
 
 describe('who may charge and read', () => {
   it('lets the switch and the admin charge, the customer and its reseller read, and no one else', async () => {
@@ -222,6 +307,7 @@ describe('who may charge and read', () => {
 describe('bad input', () => {
   it('answers each its status and code and records no charge', async () => {
     const customer = await createCustomer(api, api.tokens.admin);
+    const inTwoDays = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000).toISOString();
     const cases: [unknown, number, string][] = [
       [usage('1', { currency: 'USD' }), 422, 'currency_mismatch'],
       [usage('1', { currency: 'EURO' }), 400, 'validation_failed'],
@@ -229,11 +315,12 @@ describe('bad input', () => {
       [usage('0.1234567'), 400, 'validation_failed'],
       [usage('1e3'), 400, 'validation_failed'],
       [usage('1000000000'), 400, 'validation_failed'],
+      [usage('-1000000000', { kind: 'manual' }), 400, 'validation_failed'],
       [usage('-1'), 400, 'validation_failed'],
       [usage('+1'), 400, 'validation_failed'],
       [usage('1', { kind: 'roaming' }), 400, 'validation_failed'],
       [usage('1', { description: '' }), 400, 'validation_failed'],
-      [usage('1', { occurredAt: '2099-01-01T00:00:00Z' }), 400, 'validation_failed'],
+      [usage('1', { occurredAt: inTwoDays }), 400, 'validation_failed'],
       [usage('1', { occurredAt: '1999-12-31T23:59:59Z' }), 400, 'validation_failed'],
       [usage('1', { occurredAt: '15/11/2026' }), 400, 'validation_failed'],
       [{ ...usage('1'), extra: true }, 400, 'validation_failed'],
@@ -248,8 +335,11 @@ describe('bad input', () => {
       status: 404,
       body: { code: 'not_found' },
     });
+    expect(await table.charges('no-such-customer')).toEqual([]);
     for (const period of ['2026-13', '26-11', '2026-1', 'november']) {
-      expect((await invoice(customer.id, period)).status, period).toBe(400);
+      const answer = await invoice(customer.id, period);
+      expect(answer, period).toMatchObject({ status: 400, body: { code: 'validation_failed' } });
+      expect(answer.headers.get('content-type')).toContain('application/problem+json');
     }
     await api.runtime.streamsIdle();
     expect(await table.charges(customer.id)).toEqual([]);
@@ -303,6 +393,48 @@ describe('the consolidated invoice', () => {
         { customerId: three.id, name: 'Site 3', total: '5.00' },
       ],
     });
+  });
+
+  it('reads a consolidated total equal to the sum of its parts while charges are in flight, and exact once settled', async () => {
+    const { hq, branches } = await consolidatedGroup(8);
+    const members = [hq, ...branches];
+    const amounts = Array.from(
+      { length: 120 },
+      (_, index) => `0.${String(index * 37 + 1).padStart(6, '0')}`,
+    );
+    let writing = true;
+    const writer = (async () => {
+      for (let start = 0; start < amounts.length; start += 8) {
+        await Promise.all(
+          amounts
+            .slice(start, start + 8)
+            .map((amount, offset) =>
+              charge(
+                (members[(start + offset) % members.length] as CreatedCustomer).id,
+                usage(amount),
+              ),
+            ),
+        );
+      }
+      writing = false;
+    })();
+    let reads = 0;
+    while (writing) {
+      const { consolidated, total } = (await invoice(hq.id, '2026-11')).body;
+      const parts = consolidated.branches.reduce(
+        (sum: bigint, branch: { total: string }) => sum + microsOf(branch.total),
+        microsOf(total),
+      );
+      expect(microsOf(consolidated.total)).toBe(parts);
+      reads += 1;
+    }
+    await writer;
+    await api.runtime.streamsIdle();
+    expect(reads).toBeGreaterThan(0);
+    const expected = amounts.reduce((sum, amount) => sum + microsOf(amount), 0n);
+    const settled = (await invoice(hq.id, '2026-11')).body.consolidated;
+    expect(settled.total).toBe(formatMicros(expected));
+    expect(settled.branches).toHaveLength(8);
   });
 
   it('moves no total already counted when a branch leaves, the HQ switches to individual, or the HQ is terminated', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Charge, charges } from '../../lib/data/charge.js';
 import { createDocumentClient } from '../../lib/data/client.js';
 import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
+import { chargeKinds } from '../../lib/schemas/billing.js';
 import type { ServiceContext } from '../../lib/service-context.js';
 import {
   handleInvoiceRecords,
@@ -75,10 +76,8 @@ const chargeOf = (customerId: string, amount: string, kind: Charge['kind'] = 'us
 
 /**
  * Writes the charges straight to the table (as the API would) and answers their INSERT
- * records. Written under a partition key the poller's consumer also sees, so these
- * tests use customers created outside the poller's way: charges written here are
- * counted by the direct handler calls and by the poller alike, which is one more
- * concurrent consumer.
+ * records. The local poller counts the same charges from the stream, so every direct
+ * delivery here also races one more consumer.
  */
 async function recorded(list: readonly Charge[]): Promise<DynamoDBRecord[]> {
   for (const charge of list) {
@@ -248,7 +247,13 @@ describe('totals', () => {
     }
     const loner = await createCustomer(api, api.tokens.admin, { name: 'Alone' });
     members.push(loner);
-    const expected = new Map<string, bigint>(members.map((m) => [m.id, 0n]));
+    const expected = new Map<string, Map<Charge['kind'], bigint>>(
+      members.map((m) => [m.id, new Map(chargeKinds.map((kind) => [kind, 0n]))]),
+    );
+    // A branch has a part on the HQ's invoice once any charge of it was counted.
+    const charged = new Set<string>();
+    const totalOf = (customerId: string) =>
+      [...(expected.get(customerId)?.values() ?? [])].reduce((sum, part) => sum + part, 0n);
     const amount = fc
       .tuple(
         fc.bigInt({ min: 0n, max: 10n ** 9n - 1n }),
@@ -264,22 +269,28 @@ describe('totals', () => {
       .filter(({ text }) => /^\d{1,9}(\.|$)/.test(text));
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: members.length - 1 }), amount), {
-          minLength: 1,
-          maxLength: 25,
-        }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: members.length - 1 }),
+            amount,
+            fc.constantFrom(...chargeKinds),
+          ),
+          { minLength: 1, maxLength: 25 },
+        ),
         fc.integer({ min: 1, max: 10 }),
         async (picks, batchSize) => {
-          const list = picks.map(([member, { text, negative }]) => {
-            const customerId = members[member]?.id ?? loner.id;
-            const manual = negative && text !== '0';
-            return chargeOf(customerId, manual ? `-${text}` : text, manual ? 'manual' : 'usage');
-          });
+          // Only a manual charge may be negative (a credit).
+          const list = picks.map(([member, { text, negative }, kind]) =>
+            chargeOf(
+              members[member]?.id ?? loner.id,
+              negative && kind === 'manual' ? `-${text}` : text,
+              kind,
+            ),
+          );
           for (const charge of list) {
-            expected.set(
-              charge.customerId,
-              (expected.get(charge.customerId) ?? 0n) + microsOf(charge.amount),
-            );
+            const byKind = expected.get(charge.customerId);
+            byKind?.set(charge.kind, (byKind.get(charge.kind) ?? 0n) + microsOf(charge.amount));
+            charged.add(charge.customerId);
           }
           const records = await recorded(list);
           for (let start = 0; start < records.length; start += batchSize) {
@@ -289,15 +300,36 @@ describe('totals', () => {
           }
           await api.runtime.streamsIdle();
           for (const member of members) {
-            expect((await invoiceOf(member.id)).total).toBe(
-              formatMicros(expected.get(member.id) ?? 0n),
+            const { total, totalsByKind } = await invoiceOf(member.id);
+            expect(total).toBe(formatMicros(totalOf(member.id)));
+            expect(totalsByKind).toEqual(
+              Object.fromEntries(
+                chargeKinds.map((kind) => [
+                  kind,
+                  formatMicros(expected.get(member.id)?.get(kind) ?? 0n),
+                ]),
+              ),
             );
           }
-          const consolidated = (await invoiceOf(hq.id)).consolidated;
-          const parts = members
-            .slice(0, 4)
-            .reduce((sum, m) => sum + (expected.get(m.id) ?? 0n), 0n);
-          expect(consolidated.total).toBe(formatMicros(parts));
+          const { consolidated } = await invoiceOf(hq.id);
+          const [, ...branches] = members.slice(0, 4);
+          expect(consolidated.total).toBe(
+            formatMicros(branches.reduce((sum, m) => sum + totalOf(m.id), totalOf(hq.id))),
+          );
+          expect(
+            Object.fromEntries(
+              consolidated.branches.map((part: { customerId: string; total: string }) => [
+                part.customerId,
+                part.total,
+              ]),
+            ),
+          ).toEqual(
+            Object.fromEntries(
+              branches
+                .filter((m) => charged.has(m.id))
+                .map((m) => [m.id, formatMicros(totalOf(m.id))]),
+            ),
+          );
         },
       ),
       { numRuns: 12 },

@@ -47,9 +47,13 @@ export async function readInvoice(
     ...viewOf(record, closed),
     ...(heads ? { consolidated: consolidatedView(record, parts) } : {}),
   };
-  // Every change of what is shown adds at least 1 to this sum: a count, a branch's count, the close.
+  // Every change of what is shown adds at least 1 to this sum: a count, a branch's count,
+  // the close, or a change of the customer (its invoicing decides whether `consolidated` shows).
   const changes =
-    record.version + parts.reduce((sum, part) => sum + part.chargeCount, 0) + (closed ? 1 : 0);
+    record.version +
+    parts.reduce((sum, part) => sum + part.chargeCount, 0) +
+    (closed ? 1 : 0) +
+    customer.version;
   return { invoice, etag: etagOf(changes) };
 }
 

@@ -72,3 +72,93 @@ describe('amounts in micro-units', () => {
     );
   });
 });
+
+/** A signed number of micro-units as a digit string without leading zeros: the reference, in schoolbook arithmetic. */
+interface DigitString {
+  readonly negative: boolean;
+  readonly digits: string;
+}
+
+const withoutLeadingZeros = (digits: string) => digits.replace(/^0+(?=\d)/, '');
+const compareDigits = (a: string, b: string) =>
+  a.length === b.length ? a.localeCompare(b) : a.length - b.length;
+
+function addDigits(a: string, b: string): string {
+  let carry = 0;
+  let out = '';
+  for (let index = 1; index <= Math.max(a.length, b.length); index += 1) {
+    const sum = Number(a[a.length - index] ?? 0) + Number(b[b.length - index] ?? 0) + carry;
+    out = String(sum % 10) + out;
+    carry = sum >= 10 ? 1 : 0;
+  }
+  return withoutLeadingZeros(carry ? `1${out}` : out);
+}
+
+/** a − b for a ≥ b. */
+function subtractDigits(a: string, b: string): string {
+  let borrow = 0;
+  let out = '';
+  for (let index = 1; index <= a.length; index += 1) {
+    let difference = Number(a[a.length - index]) - Number(b[b.length - index] ?? 0) - borrow;
+    borrow = difference < 0 ? 1 : 0;
+    if (difference < 0) difference += 10;
+    out = String(difference) + out;
+  }
+  return withoutLeadingZeros(out);
+}
+
+function plus(x: DigitString, y: DigitString): DigitString {
+  if (x.negative === y.negative)
+    return { negative: x.negative, digits: addDigits(x.digits, y.digits) };
+  const order = compareDigits(x.digits, y.digits);
+  if (order === 0) return { negative: false, digits: '0' };
+  const [larger, smaller] = order > 0 ? [x, y] : [y, x];
+  return { negative: larger.negative, digits: subtractDigits(larger.digits, smaller.digits) };
+}
+
+const scaledDigits = (text: string): DigitString => {
+  const [whole = '', fraction = ''] = text.replace('-', '').split('.');
+  const digits = withoutLeadingZeros(whole + fraction.padEnd(6, '0'));
+  return { negative: text.startsWith('-') && digits !== '0', digits };
+};
+
+/** How a total reads: the point 6 digits from the right, at least 2 decimals, no trailing zero beyond. */
+const shownDigits = ({ negative, digits }: DigitString): string => {
+  const padded = digits.padStart(7, '0');
+  const whole = withoutLeadingZeros(padded.slice(0, -6));
+  const fraction = padded.slice(-6).replace(/0+$/, '').padEnd(2, '0');
+  return `${negative ? '-' : ''}${whole}.${fraction}`;
+};
+
+describe('amounts against schoolbook arithmetic on their digits', () => {
+  it.each([
+    ['-0', '0.00'],
+    ['-0.000000', '0.00'],
+    ['0.000001', '0.000001'],
+    ['1.010', '1.01'],
+    ['-999999999.999999', '-999999999.999999'],
+    ['100', '100.00'],
+  ])('%s reads %s', (text, shown) => {
+    expect(formatMicros(microsOf(text))).toBe(shown);
+    expect(shownDigits(scaledDigits(text))).toBe(shown);
+  });
+
+  it('formats the BigInt sum of any charges as their sum in digit arithmetic (property)', () => {
+    fc.assert(
+      fc.property(fc.array(amount, { maxLength: 300 }), (amounts) => {
+        const micros = amounts.reduce((total, text) => total + microsOf(text), 0n);
+        const reference = amounts.map(scaledDigits).reduce(plus, { negative: false, digits: '0' });
+        expect(formatMicros(micros)).toBe(shownDigits(reference));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads back every total it shows (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), (micros) => {
+        expect(microsOf(formatMicros(micros))).toBe(micros);
+      }),
+    );
+  });
+});

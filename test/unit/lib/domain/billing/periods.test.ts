@@ -46,3 +46,72 @@ describe('periods', () => {
     expect(periodEndedEverywhereAt('2026-12').toISOString()).toBe('2027-01-01T12:00:00.000Z');
   });
 });
+
+/** The hour offset from UTC of a zone without daylight saving time since 2000. */
+const fixedOffsets = { UTC: 0, 'Pacific/Kiritimati': 14, 'Pacific/Pago_Pago': -11 } as const;
+
+/** Berlin's offset by the EU rule: +2 from 01:00 UTC on March’s last Sunday to 01:00 UTC on October’s, +1 otherwise. */
+const berlinOffsetAt = (instant: Date): number => {
+  const lastSundayAtOne = (month: number) => {
+    const last = new Date(Date.UTC(instant.getUTCFullYear(), month + 1, 0, 1));
+    return last.getTime() - last.getUTCDay() * 86_400_000;
+  };
+  const at = instant.getTime();
+  return at >= lastSundayAtOne(2) && at < lastSundayAtOne(9) ? 2 : 1;
+};
+
+/** The UTC calendar month of an instant shifted by an offset in hours. */
+const monthAtOffset = (instant: Date, hours: number) =>
+  new Date(instant.getTime() + hours * 3_600_000).toISOString().slice(0, 7);
+
+describe('periods at month ends', () => {
+  it.each([
+    ['2026-06-30T21:59:59.999Z', 'Europe/Berlin', '2026-06'],
+    ['2026-06-30T22:00:00.000Z', 'Europe/Berlin', '2026-07'],
+    // 29 March 2026: Berlin’s clocks went forward, so March ended at 22:00 UTC.
+    ['2026-03-31T21:59:59.999Z', 'Europe/Berlin', '2026-03'],
+    ['2026-03-31T22:00:00.000Z', 'Europe/Berlin', '2026-04'],
+    ['2027-02-28T22:59:59.999Z', 'Europe/Berlin', '2027-02'],
+    ['2028-02-29T23:00:00.000Z', 'Europe/Berlin', '2028-03'],
+    ['2026-11-30T09:59:59.999Z', 'Pacific/Kiritimati', '2026-11'],
+    ['2026-11-30T10:00:00.000Z', 'Pacific/Kiritimati', '2026-12'],
+    ['2026-12-01T10:59:59.999Z', 'Pacific/Pago_Pago', '2026-11'],
+    ['2026-12-31T23:59:59.999Z', 'UTC', '2026-12'],
+    ['2027-01-01T00:00:00.000Z', 'UTC', '2027-01'],
+  ])('%s in %s is period %s', (instant, timeZone, period) => {
+    expect(periodOf(new Date(instant), timeZone)).toBe(period);
+  });
+
+  it('is the month of the local calendar in zones at +14, −11, UTC and Berlin (property)', () => {
+    const instant = fc.date({
+      min: new Date('2001-01-01T00:00:00Z'),
+      max: new Date('2037-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(instant, (at) => {
+        for (const [timeZone, hours] of Object.entries(fixedOffsets)) {
+          expect(periodOf(at, timeZone), timeZone).toBe(monthAtOffset(at, hours));
+        }
+        expect(periodOf(at, 'Europe/Berlin')).toBe(monthAtOffset(at, berlinOffsetAt(at)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is the local month in the last and first hour around every Berlin month end (property)', () => {
+    const monthEnd = fc
+      .tuple(
+        fc.integer({ min: 2001, max: 2037 }),
+        fc.integer({ min: 0, max: 11 }),
+        fc.integer({ min: -7_200_000, max: 7_200_000 }),
+      )
+      .map(([year, month, shift]) => new Date(Date.UTC(year, month + 1, 1) - 3_600_000 + shift));
+    fc.assert(
+      fc.property(monthEnd, (at) => {
+        expect(periodOf(at, 'Europe/Berlin')).toBe(monthAtOffset(at, berlinOffsetAt(at)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
