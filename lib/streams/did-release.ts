@@ -59,26 +59,38 @@ export const didReleaseConsumer = defineStreamConsumer({
   callsDidProviders: true,
 });
 
-/** One stream record: what it names is read again where a decision depends on it. */
+/**
+ * One stream record. The filter patterns pick the records; the states are checked here
+ * again, so a record that reaches the handler some other way (a replay, a test) acts
+ * only on what it may: termination is final, and an order is undone only once it
+ * failed or expired unfinished. What a record names is read again where a decision
+ * depends on it.
+ */
 export async function handleDidReleaseRecord(
   ctx: ServiceContext,
   record: DynamoDBRecord,
 ): Promise<void> {
   if (record.eventName === 'REMOVE') {
     const item = oldItemOf(record);
-    if (item?.entityType === entityTypes.didOrder) {
-      return compensateOrder(ctx, didOrders.parse(item));
-    }
+    if (item?.entityType !== entityTypes.didOrder) return;
+    const order = didOrders.parse(item);
+    if (unfinishedOrderStatuses.includes(order.status)) return compensateOrder(ctx, order);
     return;
   }
   const item = newItemOf(record);
   if (!item) return;
   switch (item.entityType) {
-    case entityTypes.customer:
-      return releaseDidsOfTerminated(ctx, parseCustomerRecord(item).id);
+    case entityTypes.customer: {
+      const customer = parseCustomerRecord(item);
+      if (customer.status === 'terminated') return releaseDidsOfTerminated(ctx, customer.id);
+      return;
+    }
     case entityTypes.didNumber:
       return finishProviderRelease(ctx, didNumbers.parse(item).number);
-    case entityTypes.didOrder:
-      return compensateOrder(ctx, didOrders.parse(item));
+    case entityTypes.didOrder: {
+      const order = didOrders.parse(item);
+      if (order.status === 'compensating') return compensateOrder(ctx, order);
+      return;
+    }
   }
 }

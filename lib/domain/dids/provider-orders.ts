@@ -11,6 +11,7 @@ import {
 import { didNumberKey, didOrderKey } from '../../data/keys.js';
 import { itemId, transact, type WriteRequest, writeItem } from '../../data/table.js';
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
+import { AppError } from '../../errors.js';
 import { logger } from '../../observability/logger.js';
 import type { AssignedDids } from '../../schemas/customer-dids.js';
 import type { ServiceContext } from '../../service-context.js';
@@ -104,6 +105,15 @@ export async function orderFromProvider(
   try {
     const ordered = await provider.order(offers as ProviderNumber[], order.id);
     bought = new Map(ordered.map((did) => [did.number, did.providerDidId]));
+    // A number the provider did not say it delivered would be assigned with nothing to
+    // release later: the order is given up instead, and its compensation releases what came.
+    const missing = order.numbers.filter(({ number }) => !bought.has(number));
+    if (missing.length > 0) {
+      throw new AppError(
+        'provider_error',
+        `The provider did not deliver ${missing.map(({ number }) => number).join(', ')}.`,
+      );
+    }
   } catch (error) {
     await abandonOrder(ctx, order, claim?.claim);
     throw error;
@@ -138,7 +148,7 @@ export async function orderFromProvider(
                 status: 'assigned',
                 customerId: customer.id,
                 assignedAt,
-                providerDidId: bought.get(holding.number) ?? null,
+                providerDidId: bought.get(holding.number) as string,
               },
             },
             { condition: and(eq('status', 'ordering'), eq('orderId', order.id)) },

@@ -133,6 +133,14 @@ describe('handleDidReleaseRecord', () => {
       streamRecord('INSERT', { newImage: { ...chargeKey('c1', 'ch1'), entityType: 'charge' } }),
     ],
     ['a record without images', streamRecord('MODIFY', {})],
+    // Records the filter patterns keep out; the handler checks the states again.
+    [
+      'a change of an active customer',
+      modify(customerItem(customer('c1')), customerItem(customer('c1', { name: 'Renamed' }))),
+    ],
+    ['a new order still ordering', streamRecord('INSERT', { newImage: orderItem('ordering') })],
+    ['a completed order', modify(orderItem('ordering'), orderItem('completed'))],
+    ['the expiry of a completed order', expired('completed')],
   ])('ignores %s', async (_label, record) => {
     const { provider, calls } = fakeDidProvider();
     const { ctx } = contextWith(provider);

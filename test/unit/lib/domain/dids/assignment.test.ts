@@ -320,6 +320,25 @@ describe('assignDids from a provider batch', () => {
     expect(freed).toEqual([idempotencyRecordKey(scope)]);
   });
 
+  it('gives the order up as provider_error when the provider delivers fewer numbers than ordered', async () => {
+    store(customerItem(provisionedCustomer('c1', providerTerms)));
+    const { provider } = fakeDidProvider({
+      offers: [providerOffer(n1), providerOffer(n2)],
+      order: async () => [{ number: n1, providerDidId: `pd-${n1}` }],
+    });
+    const { ctx } = contextWith(provider);
+
+    await expect(assignDids(ctx, admin, 'c1', [n1, n2])).rejects.toMatchObject({
+      code: 'provider_error',
+    });
+
+    // Only the intent's transaction: nothing is assigned, and the intent goes to compensation.
+    expect(transactions()).toHaveLength(1);
+    const marks = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(marks.map((input) => input.Key)).toEqual([didOrderKey('id-1')]);
+    expect(valuesIn(marks[0])).toContain('compensating');
+  });
+
   it.each([
     ['a number someone holds', true, []],
     ['a number the provider does not offer', false, [{ method: 'find', args: [n2] }]],
