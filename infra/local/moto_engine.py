@@ -6,14 +6,14 @@
    concurrent branch links counted as ten). DynamoDB applies every operation
    atomically; serializing the application call gives moto the same guarantee.
    Connections stay threaded, so keep-alive still works.
-2. A cancelled transaction keeps the table's stream. moto rolls a cancelled
-   transaction back by replacing the table with a deep copy taken before it, stream
-   shard included; every open shard iterator then points at the old shard, which
-   never receives another record, and stream consumers silently stop. Here the copy
-   shares the live shard, which is trimmed of the records of the rolled-back writes
-   (DynamoDB emits none for a cancelled transaction) and put back into the restored
-   table. Not copying the shard's history also keeps transactions from slowing down
-   as the stream grows.
+2. A transaction's rollback restores the items it named, not the whole table. moto
+   backs up every table a transaction touches with a deep copy of the whole table and
+   rolls back by replacing the table with it: a transaction cost grew with the table,
+   and every open stream shard iterator pointed at the old shard, which never received
+   another record (stream consumers silently stopped). Here the live table stays, the
+   prior state of each item the transaction names is kept and put back on
+   cancellation, and the shard is trimmed of the records of the rolled-back writes
+   (DynamoDB emits none for a cancelled transaction).
 """
 
 import argparse
@@ -24,42 +24,79 @@ import threading
 
 import moto.dynamodb.models as moto_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 
-def keep_streams_across_rollbacks() -> None:
+def roll_back_items_not_tables() -> None:
     original = DynamoDBBackend.transact_write_items
-    # The snapshot moto takes before each transaction shares the live shard instead of
-    # copying its whole history (which made every transaction slower than the last).
-    StreamShard.__deepcopy__ = lambda self, memo: self
 
     def transact_write_items(self, transact_items):
-        # moto backs every table up once per item of the transaction (a deep copy each),
-        # all before its first write: one copy per table is the same backup, and keeps a
-        # 100-item transaction from costing 100 copies of the table. Swapping the copy
-        # module's deepcopy for the call is safe only because main() applies requests
+        # moto backs up every table a transaction touches with a deep copy of the whole
+        # table before its first write, so a transaction cost grew with the table (a
+        # billing run of 10,000 charges slowed to a few a second). DynamoDB's rollback
+        # only needs the items the transaction names: here moto's "copy" is the live
+        # table itself, the prior state of each named item is kept, and a cancelled
+        # transaction puts those items back. Safe only because main() applies requests
         # one at a time.
-        backups = {}
         real_deepcopy = moto_models.copy.deepcopy
 
-        def deepcopy_once(value, memo=None):
+        def live_table(value, memo=None):
             if isinstance(value, Table):
-                if id(value) not in backups:
-                    backups[id(value)] = real_deepcopy(value, memo)
-                return backups[id(value)]
+                return value
             return real_deepcopy(value, memo)
+
+        prior = []
+        for transact_item in transact_items:
+            _, op = next(iter(transact_item.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or {
+                name: value
+                for name, value in op.get("Item", {}).items()
+                if name in (table.hash_key_attr, table.range_key_attr)
+            }
+            if table.hash_key_attr not in key:
+                continue
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = (
+                DynamoType(key[table.range_key_attr])
+                if table.range_key_attr is not None and table.range_key_attr in key
+                else None
+            )
+            current = table.items.get(hash_value, {}) if table.range_key_attr else None
+            if table.range_key_attr:
+                saved = current.get(range_value) if current else None
+            else:
+                saved = table.items.get(hash_value)
+            prior.append((table, hash_value, range_value, real_deepcopy(saved) if saved else None))
 
         shards = {
             name: (table.stream_shard, len(table.stream_shard.items))
             for name, table in self.tables.items()
             if table.stream_shard is not None
         }
-        moto_models.copy.deepcopy = deepcopy_once
+        moto_models.copy.deepcopy = live_table
         try:
             return original(self, transact_items)
         except Exception:
+            # Back to the items as they were, the first saved state of each key last.
+            for table, hash_value, range_value, saved in reversed(prior):
+                if table.range_key_attr:
+                    partition = table.items.setdefault(hash_value, {})
+                    if saved is None:
+                        partition.pop(range_value, None)
+                        if not partition:
+                            table.items.pop(hash_value, None)
+                    else:
+                        partition[range_value] = saved
+                elif saved is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = saved
             for name, (shard, length) in shards.items():
                 table = self.tables.get(name)
                 if table is not None:
@@ -81,7 +118,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    keep_streams_across_rollbacks()
+    roll_back_items_not_tables()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
