@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedDb } from '../../lib/data/client.js';
+import { periodEndedEverywhereAt } from '../../lib/domain/billing/period-close.js';
+import { previousPeriod } from '../../lib/domain/billing/periods.js';
 import { createCustomer } from './support/customers.js';
 import {
   assign,
@@ -172,5 +174,32 @@ describe('refusals', () => {
     expect((await close('2026-08', api.tokens.switch)).status).toBe(403);
     expect(await job('2026-12')).toMatchObject({ status: 404, body: { code: 'not_found' } });
     expect(await job('2026-08')).toMatchObject({ status: 404 });
+  });
+});
+
+describe('the monthly schedule’s function', () => {
+  it('starts the close of the month before the one it runs in, once', async () => {
+    const { handler } = await import('../../functions/scheduled/close-period.js');
+    const { customer } = await holder(paidBatch, 1);
+    await api.runtime.streamsIdle();
+    const now = new Date();
+    const previous = previousPeriod(
+      `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`,
+    );
+    if (now < periodEndedEverywhereAt(previous)) {
+      // Before 12:00 UTC on the 1st the month before has not ended everywhere (the schedule runs at 13:00).
+      await expect(handler()).rejects.toMatchObject({ code: 'period_not_ended' });
+      return;
+    }
+
+    await handler();
+    await api.runtime.streamsIdle();
+    expect((await job(previous)).body).toMatchObject({ status: 'closed' });
+    await handler();
+    await api.runtime.streamsIdle();
+    const charged = (await recurringCharges(customer.id)).filter(
+      (charge) => charge.period === previous,
+    );
+    expect(charged).toHaveLength(1);
   });
 });
