@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -95,6 +95,8 @@ export class ServiceFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
+      // X-Ray traces each invocation and its AWS SDK calls (Powertools reads the trace id into the logs).
+      tracing: Tracing.ACTIVE,
       environment: {
         TABLE_NAME: props.table.tableName,
         POWERTOOLS_SERVICE_NAME: serviceName,
@@ -114,6 +116,12 @@ export class ServiceFunction extends Construct {
         // Bundle the AWS SDK v3 too: the version is the one tested, not the runtime's.
         externalModules: [],
       },
+    });
+    // Active tracing grants xray:PutTraceSegments and PutTelemetryRecords, which take no resource.
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray trace uploads accept no resource-level permission; the grant holds only those two actions.',
     });
   }
 }

@@ -17,6 +17,7 @@ import type { RouteDefinition } from '../../lib/http/route.js';
 import type { StreamConsumerDefinition } from '../../lib/streams/consumer-definition.js';
 import { ApiFunction } from '../constructs/api-function.js';
 import { MonthlyClose } from '../constructs/monthly-close.js';
+import { Operations } from '../constructs/operations.js';
 import { StreamConsumer } from '../constructs/stream-consumer.js';
 
 export interface StatelessStackProps extends StackProps {
@@ -90,6 +91,7 @@ export class StatelessStack extends Stack {
   /** Keyed by the consumer's name. */
   readonly streamConsumers: Readonly<Record<string, StreamConsumer>>;
   readonly monthlyClose: MonthlyClose;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -144,6 +146,11 @@ export class StatelessStack extends Stack {
     }
     this.streamConsumers = consumers;
     this.monthlyClose = new MonthlyClose(this, 'MonthlyClose', { table });
+    this.operations = new Operations(this, 'Operations', {
+      api: this.api,
+      table,
+      streamConsumers: consumers,
+    });
 
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',

@@ -451,6 +451,53 @@ describe('the real stream consumers', () => {
   });
 });
 
+describe('operations', () => {
+  it('routes every alarm to one encrypted SNS topic, subscribing the address given in context', () => {
+    const topicId = stateless.getLogicalId(
+      stateless.operations.topic.node.defaultChild as CfnElement,
+    );
+    statelessTemplate.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    const alarms = Object.values(statelessTemplate.findResources('AWS::CloudWatch::Alarm'));
+    // API 5xx and latency, Lambda errors, throttles and duration, table read and write
+    // throttles, and per consumer its iterator age and its dead letters.
+    expect(alarms).toHaveLength(7 + 2 * testConsumers.length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+    const metrics = alarms.map((alarm) => alarm.Properties.MetricName);
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        '5xx',
+        'Latency',
+        'Errors',
+        'Throttles',
+        'Duration',
+        'ReadThrottleEvents',
+        'WriteThrottleEvents',
+        'IteratorAge',
+        'ApproximateNumberOfMessagesVisible',
+      ]),
+    );
+    statelessTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+    const withEmail = Template.fromStack(buildApp({ alarmEmail: 'ops@example.com' }).stateless);
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+
+  it('traces every function with X-Ray and has one dashboard', () => {
+    const functions = Object.values(statelessTemplate.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const definition of functions) {
+      expect(definition.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    }
+    statelessTemplate.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
 describe('checks', () => {
   it('has no cdk-nag AwsSolutions error left unacknowledged', () => {
     const report = new AwsSolutionsChecks().validateScope(app);

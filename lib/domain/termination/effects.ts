@@ -11,7 +11,7 @@ export type TerminationEffect = (ctx: ServiceContext, customer: CustomerRecord) 
 
 /**
  * What happens to every terminated customer besides its status, branch or not, run by
- * the termination consumer after it checked the current item. DID release ([dids])
- * joins here.
+ * the termination consumer after it checked the current item. DID release runs as its
+ * own consumer (lib/streams/did-release.ts), so a provider outage never holds this up.
  */
 export const terminationEffects: readonly TerminationEffect[] = [denyLinesOfTerminatedCustomer];
