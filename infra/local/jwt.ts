@@ -44,7 +44,7 @@ export type LocalClaims = Record<string, string>;
 export async function signLocalToken(
   secret: string,
   claims: LocalClaims,
-  expiresIn = '12h',
+  expiresIn: string | number = '12h',
 ): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -27,6 +27,8 @@ export interface TestApi {
     reseller(resellerId: string): Promise<string>;
     customer(customerId: string): Promise<string>;
     switch: string;
+    /** An admin token that expired an hour ago. */
+    expired: string;
     signed(claims: Record<string, string>): Promise<string>;
   };
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiAnswer<T>>;
@@ -50,6 +52,11 @@ export async function startTestApi(
   const tokens = {
     admin: await signed({ role: 'admin' }),
     switch: await signed({ role: 'switch' }),
+    expired: await signLocalToken(
+      jwtSecret,
+      { role: 'admin' },
+      Math.floor(Date.now() / 1000) - 3600,
+    ),
     reseller: (resellerId: string) => signed({ role: 'reseller', resellerId }),
     customer: (customerId: string) => signed({ role: 'customer', customerId }),
     signed,
