@@ -7,7 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { tableDefinition } from '../../lib/data/table-definition.js';
-import type { RouteDefinition } from '../../lib/http/route.js';
+import { functionTimeoutSeconds, type RouteDefinition } from '../../lib/http/route.js';
 import { lambdaBundle } from './bundling.js';
 import { didProviderEnvironment } from './did-providers.js';
 
@@ -141,8 +141,7 @@ export class ApiFunction extends ServiceFunction {
     super(scope, id, {
       entry: route.entry,
       table,
-      // A provider call may run to its 10 s bound, twice (find, then order), within API Gateway's 30 s.
-      timeout: Duration.seconds(route.callsDidProviders ? 28 : 10),
+      timeout: Duration.seconds(functionTimeoutSeconds(route)),
       description: `${route.method} ${route.path}`,
       environment: route.callsDidProviders ? didProviderEnvironment(scope) : undefined,
     });

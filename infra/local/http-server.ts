@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { AppError, notFound, payloadTooLarge, unauthorized } from '../../lib/errors.js';
 import { internalErrorResponse, problemResponse } from '../../lib/http/problem.js';
-import type { RouteDefinition } from '../../lib/http/route.js';
+import { functionTimeoutSeconds, type RouteDefinition } from '../../lib/http/route.js';
 
 export type ApiLambdaHandler = (
   event: APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -16,7 +16,6 @@ export type ApiLambdaHandler = (
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before any Lambda runs. */
 const gatewayPayloadLimit = 10 * 1024 * 1024;
-const lambdaTimeoutMs = 10_000;
 
 interface CompiledRoute {
   readonly route: RouteDefinition;
@@ -180,7 +179,7 @@ export function createLocalApiServer(options: LocalApiOptions): LocalApiServer {
         },
       },
     };
-    const deadline = Date.now() + lambdaTimeoutMs;
+    const deadline = Date.now() + functionTimeoutSeconds(route) * 1000;
     const context = {
       callbackWaitsForEmptyEventLoop: false,
       functionName: route.operationId,

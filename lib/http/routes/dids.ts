@@ -74,6 +74,7 @@ export const didsRoutes = {
     params: didBatchParams,
     body: importNumbersBody,
     idempotent: true,
+    bulk: true,
     responses: {
       200: { description: 'What was added and what was rejected', schema: importResultSchema },
     },
