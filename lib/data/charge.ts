@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { chargeKinds } from '../schemas/billing.js';
+import { chargeFields } from '../schemas/billing.js';
 import { defineEntity } from './entity.js';
 import { chargeKey, entityTypes } from './keys.js';
 
@@ -10,13 +10,7 @@ import { chargeKey, entityTypes } from './keys.js';
  * own transaction, so a number is never assigned without its charge.
  */
 export const chargeSchema = z.object({
-  id: z.string(),
-  customerId: z.string(),
-  amount: z.string(),
-  currency: z.string(),
-  kind: z.enum(chargeKinds),
-  description: z.string(),
-  occurredAt: z.string(),
+  ...chargeFields,
   /**
    * The period the charge is for when its writer decides it (the close's recurring
    * DID charges); null for every other, whose period is its `occurredAt`'s in the

@@ -9,8 +9,7 @@ import {
   customerPartitionPrefix,
   entityTypes,
 } from './keys.js';
-import { decodeCursor, type Page, pageFrom } from './pagination.js';
-import { queryItems } from './table.js';
+import { type Page, queryPartitionPage } from './pagination.js';
 
 /**
  * A DID as its customer holds it (`customerDidKey`): written in the assignment's
@@ -40,30 +39,15 @@ export const customerDids = defineEntity({
   derived: (did) => assignedDidsIndexKeys(did.customerId, did.number),
 });
 
-const pageKey = ['pk', 'sk'];
-
 /** One page of a customer's DIDs in number order: one strongly consistent Query. */
-export async function queryCustomerDids(
+export const queryCustomerDids = (
   db: Db,
   customerId: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
-): Promise<Page<CustomerDid>> {
-  const partition = `${customerPartitionPrefix}${customerId}`;
-  const startKey = page.cursor
-    ? decodeCursor(
-        page.cursor,
-        pageKey,
-        { attribute: 'pk', value: partition },
-        (key) => key.sk?.startsWith(customerDidSortPrefix) === true,
-      )
-    : undefined;
-  const { items } = await queryItems(db, {
-    key: {
-      partition: ['pk', partition],
-      sort: { attribute: 'sk', beginsWith: customerDidSortPrefix },
-    },
-    limit: page.limit + 1,
-    startKey,
-  });
-  return pageFrom(items, page.limit, pageKey, customerDids.parse);
-}
+): Promise<Page<CustomerDid>> =>
+  queryPartitionPage(
+    db,
+    { partition: `${customerPartitionPrefix}${customerId}`, sortPrefix: customerDidSortPrefix },
+    page,
+    customerDids.parse,
+  );

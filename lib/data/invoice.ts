@@ -12,7 +12,7 @@ import {
   invoiceKey,
   invoiceSortPrefix,
 } from './keys.js';
-import { decodeCursor, type Page, pageFrom } from './pagination.js';
+import { type Page, queryPartitionPage } from './pagination.js';
 import { queryItems } from './table.js';
 
 /** An integer of micro-units as DynamoDB hands it back: a number, or a BigInt past 2^53. */
@@ -83,31 +83,22 @@ export const billingPeriods = defineEntity({
   keyOf: (state) => billingPeriodKey(state.period, state.shard),
 });
 
-const pageKey = ['pk', 'sk'];
-
 /** One page of a customer's invoices, newest period first: one strongly consistent Query. */
-export async function queryInvoices(
+export const queryInvoices = (
   db: Db,
   customerId: string,
   page: { readonly limit: number; readonly cursor?: string | undefined },
-): Promise<Page<InvoiceRecord>> {
-  const partition = `${customerPartitionPrefix}${customerId}`;
-  const startKey = page.cursor
-    ? decodeCursor(
-        page.cursor,
-        pageKey,
-        { attribute: 'pk', value: partition },
-        (key) => key.sk?.startsWith(invoiceSortPrefix) === true,
-      )
-    : undefined;
-  const { items } = await queryItems(db, {
-    key: { partition: ['pk', partition], sort: { attribute: 'sk', beginsWith: invoiceSortPrefix } },
-    limit: page.limit + 1,
-    startKey,
-    scanForward: false,
-  });
-  return pageFrom(items, page.limit, pageKey, invoices.parse);
-}
+): Promise<Page<InvoiceRecord>> =>
+  queryPartitionPage(
+    db,
+    {
+      partition: `${customerPartitionPrefix}${customerId}`,
+      sortPrefix: invoiceSortPrefix,
+      descending: true,
+    },
+    page,
+    invoices.parse,
+  );
 
 /** Every branch part of a main office's consolidated invoice: one Query per shard, all at once. */
 export async function queryConsolidationParts(

@@ -1,4 +1,6 @@
 import { validationFailed } from '../errors.js';
+import type { Db } from './client.js';
+import { type Item, queryItems } from './table.js';
 
 export interface Page<T> {
   readonly items: T[];
@@ -72,4 +74,37 @@ export function pageFrom<I extends Record<string, unknown>, T>(
       ? encodeCursor(Object.fromEntries(keyAttributes.map((name) => [name, String(last[name])])))
       : null;
   return { items: pageItems.map(toOutput), nextCursor };
+}
+
+const tablePageKey = ['pk', 'sk'];
+
+/**
+ * One page of the items of one table partition whose sort keys start with a prefix
+ * (a customer's DIDs, its invoices): one strongly consistent Query, the cursor checked
+ * to stay in that partition and prefix.
+ */
+export async function queryPartitionPage<T>(
+  db: Db,
+  where: { readonly partition: string; readonly sortPrefix: string; readonly descending?: true },
+  page: { readonly limit: number; readonly cursor?: string | undefined },
+  parse: (item: Item) => T,
+): Promise<Page<T>> {
+  const startKey = page.cursor
+    ? decodeCursor(
+        page.cursor,
+        tablePageKey,
+        { attribute: 'pk', value: where.partition },
+        (key) => key.sk?.startsWith(where.sortPrefix) === true,
+      )
+    : undefined;
+  const { items } = await queryItems(db, {
+    key: {
+      partition: ['pk', where.partition],
+      sort: { attribute: 'sk', beginsWith: where.sortPrefix },
+    },
+    limit: page.limit + 1,
+    startKey,
+    scanForward: where.descending ? false : undefined,
+  });
+  return pageFrom(items, page.limit, tablePageKey, parse);
 }

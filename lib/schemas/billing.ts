@@ -46,17 +46,18 @@ export const recordChargeBody = z
   .meta({ id: 'RecordCharge' });
 export type RecordChargeInput = z.infer<typeof recordChargeBody>;
 
-export const chargeSchema = z
-  .object({
-    id: z.string(),
-    customerId: z.string(),
-    amount: z.string(),
-    currency: z.string(),
-    kind: z.enum(chargeKinds),
-    description: z.string(),
-    occurredAt: z.string(),
-  })
-  .meta({ id: 'Charge' });
+/** What a charge is, as answered: the stored charge (lib/data/charge.ts) adds its bookkeeping to these. */
+export const chargeFields = {
+  id: z.string(),
+  customerId: z.string(),
+  amount: z.string(),
+  currency: z.string(),
+  kind: z.enum(chargeKinds),
+  description: z.string(),
+  occurredAt: z.string(),
+};
+
+export const chargeSchema = z.object(chargeFields).meta({ id: 'Charge' });
 export type ChargeView = z.infer<typeof chargeSchema>;
 
 const total = z.string().meta({ description: 'Exact decimal string', example: '12.50' });

@@ -1,5 +1,5 @@
 import { type Charge, charges } from '../../data/charge.js';
-import { parseCustomerRecord } from '../../data/customer.js';
+import { type CustomerRecord, customers } from '../../data/customer.js';
 import { and, eq, exists, notExists } from '../../data/expressions.js';
 import {
   IdempotentReplay,
@@ -55,12 +55,11 @@ export async function recordCharge(
     await retryOnWriteConflict(() =>
       transact(ctx.db, [
         ...(keyed ? [recordAnswer(keyed.request, keyed.storedAs(view), now)] : []),
-        {
-          kind: 'check',
-          key: customerKey(customerId),
-          condition: and(exists('pk'), eq('currency', input.currency)),
-          onConditionFailed: (current) => chargeRefusal(customerId, input.currency, current),
-        },
+        customers.check(
+          customerKey(customerId),
+          and(exists('pk'), eq('currency', input.currency)),
+          (current) => chargeRefusal(customerId, input.currency, current),
+        ),
         charges.put(charge, { condition: notExists('pk') }),
       ]),
     );
@@ -88,12 +87,11 @@ function occurredAtOf(given: string | undefined, now: Date): string {
 function chargeRefusal(
   customerId: string,
   currency: string,
-  current: Record<string, unknown> | undefined,
+  current: CustomerRecord | undefined,
 ): Error {
   if (!current) return notFound(`Customer ${customerId} does not exist.`);
-  const customer = parseCustomerRecord(current);
   return new AppError(
     'currency_mismatch',
-    `Customer ${customerId} is billed in ${customer.currency}, not ${currency}.`,
+    `Customer ${customerId} is billed in ${current.currency}, not ${currency}.`,
   );
 }

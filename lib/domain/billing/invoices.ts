@@ -1,4 +1,4 @@
-import { parseCustomerRecord } from '../../data/customer.js';
+import { customers } from '../../data/customer.js';
 import {
   billingPeriods,
   type ConsolidationPart,
@@ -10,7 +10,7 @@ import {
 } from '../../data/invoice.js';
 import { billingPeriodKey, billingShardOf, customerKey, invoiceKey } from '../../data/keys.js';
 import type { Page } from '../../data/pagination.js';
-import { batchGetItems, itemId } from '../../data/table.js';
+import { batchGetItems } from '../../data/table.js';
 import { type ETag, etagOf } from '../../data/versioning.js';
 import { chargeKinds, type InvoiceView } from '../../schemas/billing.js';
 import type { ServiceContext } from '../../service-context.js';
@@ -34,8 +34,7 @@ export async function readInvoice(
     batchGetItems(ctx.db, [customerKey(customerId), invoiceKey(customerId, period), periodKey]),
     queryConsolidationParts(ctx.db, customerId, period),
   ]);
-  const stored = items.get(itemId(customerKey(customerId)));
-  const customer = visibleOrNotFound(caller, stored ? parseCustomerRecord(stored) : undefined);
+  const customer = visibleOrNotFound(caller, customers.from(items, customerKey(customerId)));
   const record =
     invoices.from(items, invoiceKey(customerId, period)) ?? emptyInvoice(customer, period);
   const closed = isClosed(billingPeriods.from(items, periodKey));
