@@ -7,9 +7,8 @@ import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
 import { periodOf } from '../../lib/domain/billing/periods.js';
 import {
   type CreatedCustomer,
+  createConsolidatedGroup,
   createCustomer,
-  createMainOffice,
-  linkBranch,
   patchPanel,
 } from './support/customers.js';
 import {
@@ -350,24 +349,13 @@ describe('bad input', () => {
   });
 });
 
-/** An HQ under consolidated invoicing with branches named in order. */
-async function consolidatedGroup(branchCount: number) {
-  const hq = await createMainOffice(api, api.tokens.admin, { name: 'Group HQ' });
-  expect(
-    (
-      await patchPanel(api, api.tokens.admin, hq.id, {
-        officeHierarchy: { invoicing: 'consolidated' },
-      })
-    ).status,
-  ).toBe(200);
-  const branches = [];
-  for (let index = 0; index < branchCount; index++) {
-    const branch = await createCustomer(api, api.tokens.admin, { name: `Site ${index + 1}` });
-    expect((await linkBranch(api, api.tokens.admin, branch.id, hq.id)).status).toBe(200);
-    branches.push(branch);
-  }
-  return { hq, branches };
-}
+/** An HQ under consolidated invoicing with branches named Site 1, Site 2, … */
+const consolidatedGroup = (branchCount: number) =>
+  createConsolidatedGroup(
+    api,
+    'Group HQ',
+    Array.from({ length: branchCount }, (_, index) => `Site ${index + 1}`),
+  );
 
 describe('the consolidated invoice', () => {
   it('names the main office on each branch’s invoice and sums the parts on the main office’s', async () => {

@@ -309,10 +309,7 @@ describe('crash points of a provider order', () => {
   it('repairs a request that died after writing its intent, before the order', async () => {
     const customer = await provisionedCustomer(api, batchId);
     const numbers = await offeredNumbers(customer.id, 2);
-    let reached!: () => void;
-    const ordering = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
+    const { promise: ordering, resolve: reached } = Promise.withResolvers<void>();
     const ctx = contextWith((real) => ({
       ...real,
       order: () => {
@@ -334,10 +331,7 @@ describe('crash points of a provider order', () => {
   it('repairs a request that died after the provider sold the numbers, before assigning them', async () => {
     const customer = await provisionedCustomer(api, batchId);
     const numbers = await offeredNumbers(customer.id, 2);
-    let bought!: () => void;
-    const sold = new Promise<void>((resolve) => {
-      bought = resolve;
-    });
+    const { promise: sold, resolve: bought } = Promise.withResolvers<void>();
     const ctx = contextWith((real) => ({
       ...real,
       order: async (offered, reference) => {
@@ -359,14 +353,8 @@ describe('crash points of a provider order', () => {
     // request frozen past its bound; the completion's conditions still keep the table right.
     const customer = await provisionedCustomer(api, batchId);
     const numbers = await offeredNumbers(customer.id, 2);
-    let resume!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      resume = resolve;
-    });
-    let ordering!: () => void;
-    const reached = new Promise<void>((resolve) => {
-      ordering = resolve;
-    });
+    const { promise: gate, resolve: resume } = Promise.withResolvers<void>();
+    const { promise: reached, resolve: ordering } = Promise.withResolvers<void>();
     const ctx = contextWith((real) => ({
       ...real,
       order: async (offered, reference) => {
@@ -410,10 +398,7 @@ describe('crash points of a provider order', () => {
     const customer = await provisionedCustomer(api, batchId);
     const numbers = await offeredNumbers(customer.id, 2);
     let orderId = '';
-    let bought!: () => void;
-    const sold = new Promise<void>((resolve) => {
-      bought = resolve;
-    });
+    const { promise: sold, resolve: bought } = Promise.withResolvers<void>();
     const ctx = contextWith((real) => ({
       ...real,
       order: async (offered, reference) => {

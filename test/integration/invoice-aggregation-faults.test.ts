@@ -15,10 +15,8 @@ import {
 } from '../../lib/streams/invoice-aggregation.js';
 import {
   type CreatedCustomer,
+  createConsolidatedGroup,
   createCustomer,
-  createMainOffice,
-  linkBranch,
-  patchPanel,
 } from './support/customers.js';
 import { injectFaults } from './support/faults.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
@@ -231,20 +229,8 @@ describe('a poison record', () => {
 
 describe('totals', () => {
   it('equal the exact sums of random charges delivered in random batches, some twice (property)', async () => {
-    const hq = await createMainOffice(api, api.tokens.admin, { name: 'Property HQ' });
-    expect(
-      (
-        await patchPanel(api, api.tokens.admin, hq.id, {
-          officeHierarchy: { invoicing: 'consolidated' },
-        })
-      ).status,
-    ).toBe(200);
-    const members = [hq];
-    for (const name of ['P1', 'P2', 'P3']) {
-      const branch = await createCustomer(api, api.tokens.admin, { name });
-      expect((await linkBranch(api, api.tokens.admin, branch.id, hq.id)).status).toBe(200);
-      members.push(branch);
-    }
+    const { hq, branches } = await createConsolidatedGroup(api, 'Property HQ', ['P1', 'P2', 'P3']);
+    const members = [hq, ...branches];
     const loner = await createCustomer(api, api.tokens.admin, { name: 'Alone' });
     members.push(loner);
     const expected = new Map<string, Map<Charge['kind'], bigint>>(

@@ -82,3 +82,24 @@ export async function markTerminated(api: TestApi, id: string): Promise<void> {
   );
   db.destroy();
 }
+
+/** A main office under consolidated invoicing with a branch of each name, linked in order. */
+export async function createConsolidatedGroup(
+  api: TestApi,
+  hqName: string,
+  branchNames: readonly string[],
+): Promise<{ hq: CreatedCustomer; branches: CreatedCustomer[] }> {
+  const token = api.tokens.admin;
+  const hq = await createMainOffice(api, token, { name: hqName });
+  const consolidated = await patchPanel(api, token, hq.id, {
+    officeHierarchy: { invoicing: 'consolidated' },
+  });
+  expect(consolidated.status).toBe(200);
+  const branches: CreatedCustomer[] = [];
+  for (const name of branchNames) {
+    const branch = await createCustomer(api, token, { name });
+    expect((await linkBranch(api, token, branch.id, hq.id)).status).toBe(200);
+    branches.push(branch);
+  }
+  return { hq, branches };
+}
