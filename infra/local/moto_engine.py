@@ -1,4 +1,4 @@
-"""moto's server, with two fixes that make it behave like DynamoDB where we rely on it.
+"""moto's server, with fixes that make it behave like DynamoDB where we rely on it.
 
 1. One request at a time. `python -m moto.server` serves each request on its own
    thread, and moto's DynamoDB backend takes no locks: two concurrent UpdateItems or
@@ -14,9 +14,25 @@
    prior state of each item the transaction names is kept and put back on
    cancellation, and the shard is trimmed of the records of the rolled-back writes
    (DynamoDB emits none for a cancelled transaction).
+
+And fixes of its cost per request, which grew with the table and with the items
+answered until it, not our code, was what a benchmark measured (answers unchanged):
+
+3. A Query reads its own partition. moto lists and sorts every item of the table
+   for every Query (with its slow attribute-value comparisons), then filters by the
+   key: a Query on a table of 3,000 items took 13 ms. Here a table Query starts from
+   its partition, and an index Query from the items carrying its partition key (its
+   results are sorted by the index's and the table's keys afterwards anyway).
+4. Items and stream records are answered as the JSON they already are. moto walks
+   every answer through a botocore-model serializer, attribute by attribute: 270 ms
+   for a page of 100 customers, 180 ms for a page of stream records, the local
+   runtime's largest costs. Item operations and GetRecords are dumped directly.
 """
 
 import argparse
+import base64
+import datetime
+import json
 import os
 import signal
 import sys
@@ -26,6 +42,8 @@ import moto.dynamodb.models as moto_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
@@ -109,6 +127,95 @@ def roll_back_items_not_tables() -> None:
 
     DynamoDBBackend.transact_write_items = transact_write_items
 
+def same_value(candidate, expected) -> bool:
+    """Key equality without moto's number casting, except for numbers."""
+    if candidate is None or candidate.type != expected.type:
+        return False
+    return candidate == expected if expected.type == "N" else candidate.value == expected.value
+
+
+def query_only_candidate_items() -> None:
+    original = Table.query
+
+    def query(self, hash_key, *args, **kwargs):
+        # moto's backend passes index_name as the eighth positional argument.
+        index_name = kwargs["index_name"] if "index_name" in kwargs else args[6]
+
+        def candidates():
+            if index_name:
+                wanted = kwargs.get("hash_key_conditions") or []
+                return [
+                    item
+                    for partition in self.items.values()
+                    for item in (partition.values() if self.range_key_attr else [partition])
+                    if all(same_value(item.attrs.get(name), value) for name, value in wanted)
+                ]
+            # .get: self.items is a defaultdict, and a lookup must not create a partition.
+            partition = self.items.get(hash_key)
+            if partition is None:
+                return []
+            return list(partition.values()) if self.range_key_attr else [partition]
+
+        self.all_items = candidates
+        try:
+            return original(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = query
+
+
+def wire_value(value):
+    """The JSON protocol's form of the two non-JSON values in an answer."""
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def without_none(value):
+    # The serializer leaves absent members out; an answer never carries null for one.
+    if isinstance(value, dict):
+        return {key: without_none(member) for key, member in value.items() if member is not None}
+    if isinstance(value, list):
+        return [without_none(member) for member in value]
+    return value
+
+
+ITEM_OPERATIONS = {
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "Scan",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+}
+
+
+def answer_items_as_json() -> None:
+    original = DynamoHandler.serialized
+
+    def serialized(self, action_result):
+        if type(action_result) is not DynamoResult or self._get_action() not in ITEM_OPERATIONS:
+            return original(self, action_result)
+        headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
+        return 200, headers, json.dumps(without_none(action_result.result), default=wire_value)
+
+    DynamoHandler.serialized = serialized
+
+    def get_records(self):
+        limit = self._get_param("Limit") or 1000
+        result = self.backend.get_records(self._get_param("ShardIterator"), limit)
+        return json.dumps(result, default=wire_value)
+
+    DynamoDBStreamsHandler.get_records = get_records
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -119,6 +226,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
     roll_back_items_not_tables()
+    query_only_candidate_items()
+    answer_items_as_json()
     app = DomainDispatcherApplication(create_backend_app)
     one_at_a_time = threading.Lock()
 
