@@ -22,7 +22,8 @@ answered until it, not our code, was what a benchmark measured (answers unchange
    for every Query (with its slow attribute-value comparisons), then filters by the
    key: a Query on a table of 3,000 items took 13 ms. Here a table Query starts from
    its partition, and an index Query from the items carrying its partition key (its
-   results are sorted by the index's and the table's keys afterwards anyway).
+   results are sorted by the index's and the table's keys afterwards anyway), sorted
+   and paged by plain key values.
 4. Items and stream records are answered as the JSON they already are. moto walks
    every answer through a botocore-model serializer, attribute by attribute: 270 ms
    for a page of 100 customers, 180 ms for a page of stream records, the local
@@ -32,6 +33,7 @@ answered until it, not our code, was what a benchmark measured (answers unchange
 import argparse
 import base64
 import datetime
+import decimal
 import json
 import os
 import signal
@@ -163,6 +165,29 @@ def query_only_candidate_items() -> None:
             del self.all_items
 
     Table.query = query
+
+    def order_key(value):
+        # A key's order by its plain value: moto compares DynamoType objects, casting on every comparison.
+        if value.type == "N":
+            return decimal.Decimal(value.value)
+        return value.value if value.type == "S" else value
+
+    def sorted_items(self, hash_key_attrs, range_key_attrs, items):
+        names = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        items.sort(key=lambda item: tuple(order_key(item.attrs[name]) for name in names))
+        return items
+
+    def item_comes_before_dct(self, item, dct, hash_key_attrs, range_key_attrs, forward):
+        for name in self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs):
+            if name not in item.attrs:
+                continue
+            mine, theirs = order_key(item.attrs[name]), order_key(DynamoType(dct.get(name)))
+            if mine != theirs:
+                return (mine < theirs) == forward
+        return True
+
+    Table.sorted_items = sorted_items
+    Table._item_comes_before_dct = item_comes_before_dct
 
 
 def wire_value(value):
