@@ -9,6 +9,8 @@ import {
   allCustomersPartition,
   branchesPartition,
   customerKey,
+  customerListShard,
+  customerListShardCount,
   customerNameSort,
   customerPartitionPrefix,
   didBatchKey,
@@ -18,6 +20,7 @@ import {
   resellerMainOfficesPartition,
   resellerPartition,
   searchableName,
+  shardOf,
 } from './keys.js';
 import { type NumberRegistry, registryOf } from './number-registry.js';
 import { decodeCursor, type Page, pageFrom } from './pagination.js';
@@ -85,15 +88,38 @@ const nameIndexes = {
 /** The sort key of every name-sorted index. */
 const nameSortKey = 'nameSk';
 
-/** A list of customers sorted by name: one partition of a name-sorted index. */
+/**
+ * A list of customers sorted by name: one partition of a name-sorted index, or, for a
+ * platform-wide list (`sharded`), `customerListShardCount` partitions `<partition>#<shard>`,
+ * each customer in the one its id hashes to, merged by name on read.
+ */
 export interface CustomerList {
   readonly index: (typeof nameIndexes)[keyof typeof nameIndexes];
   readonly partition: string;
+  readonly sharded?: true;
 }
+
+/** The index partition a customer's entry of a list is written to. */
+const entryPartition = (list: CustomerList, customerId: string): string =>
+  list.sharded
+    ? customerListShard(list.partition, shardOf(customerId, customerListShardCount))
+    : list.partition;
+
+/** The index partitions a page of a list is read from. */
+const listPartitions = (list: CustomerList): string[] =>
+  list.sharded
+    ? Array.from({ length: customerListShardCount }, (_, shard) =>
+        customerListShard(list.partition, shard),
+      )
+    : [list.partition];
 
 export const customerLists = {
   /** Every customer: the admin's list. */
-  all: (): CustomerList => ({ index: nameIndexes.all, partition: allCustomersPartition }),
+  all: (): CustomerList => ({
+    index: nameIndexes.all,
+    partition: allCustomersPartition,
+    sharded: true,
+  }),
   ofReseller: (resellerId: string): CustomerList => ({
     index: nameIndexes.reseller,
     partition: resellerPartition(resellerId),
@@ -102,6 +128,7 @@ export const customerLists = {
   mainOffices: (): CustomerList => ({
     index: nameIndexes.mainOffices,
     partition: mainOfficesPartition,
+    sharded: true,
   }),
   mainOfficesOfReseller: (resellerId: string): CustomerList => ({
     index: nameIndexes.resellerMainOffices,
@@ -140,7 +167,7 @@ function listsOf(record: CustomerRecord): CustomerList[] {
 export function customerIndexAttributes(record: CustomerRecord): Record<string, string> {
   return {
     ...Object.fromEntries(
-      listsOf(record).map(({ index, partition }) => [index.partitionKey, partition]),
+      listsOf(record).map((list) => [list.index.partitionKey, entryPartition(list, record.id)]),
     ),
     [nameSortKey]: customerNameSort(record.name, record.id),
     numberGroup: numberGroupOf(record),
@@ -214,12 +241,28 @@ function isCustomerNameKey(key: Record<string, string>, prefix: string | undefin
 export const nameStartsWith = (name: string, prefix: string): boolean =>
   searchableName(name).startsWith(searchableName(prefix));
 
+/** What a name-sorted list reads of each customer, and how it parses the item. */
+export interface CustomerListRows<T> {
+  /** Attributes to read; every attribute when absent. */
+  readonly attributes?: readonly string[];
+  readonly parse: (item: Record<string, unknown>) => T;
+}
+
+export const fullCustomerRows: CustomerListRows<CustomerRecord> = { parse: parseCustomerRecord };
+
+const branchListSchema = customerRecordSchema.pick({ id: true, name: true, status: true });
+/** A branch list reads ids, names and statuses only: a smaller answer than whole customers. */
+export const branchListRows: CustomerListRows<z.infer<typeof branchListSchema>> = {
+  attributes: ['id', 'name', 'status'],
+  parse: (item) => branchListSchema.parse(item),
+};
+
 /**
  * One page of a list of customers by name, optionally only those whose name starts
  * with a prefix (case- and width-insensitive). The cursor is the index key of the
  * page's last customer; one that is no key of this list and prefix answers 400.
  */
-export async function queryCustomersByName(
+export async function queryCustomersByName<T>(
   db: Db,
   list: CustomerList,
   query: {
@@ -227,11 +270,13 @@ export async function queryCustomersByName(
     readonly limit: number;
     readonly cursor?: string | undefined;
   },
-): Promise<Page<CustomerRecord>> {
+  rows: CustomerListRows<T>,
+): Promise<Page<T>> {
   const { name: index, partitionKey } = list.index;
+  // The cursor names the list (its unsharded partition) and the last entry's place in it.
   const keyAttributes = ['pk', 'sk', partitionKey, nameSortKey];
   const prefix = query.namePrefix ? searchableName(query.namePrefix) : undefined;
-  const startKey = query.cursor
+  const cursorKey = query.cursor
     ? decodeCursor(
         query.cursor,
         keyAttributes,
@@ -239,17 +284,34 @@ export async function queryCustomersByName(
         (key) => isCustomerNameKey(key, prefix),
       )
     : undefined;
-  const { items } = await queryItems(db, {
-    index,
-    key: {
-      partition: [partitionKey, list.partition],
-      ...(prefix ? { sort: { attribute: nameSortKey, beginsWith: prefix } } : {}),
-    },
-    limit: query.limit + 1,
-    startKey,
-  });
-  return pageFrom(items, query.limit, keyAttributes, parseCustomerRecord);
+  // Each partition is read from the cursor's place on: a start key is a position in the
+  // index, which needs no entry of its own in that partition.
+  const pages = await Promise.all(
+    listPartitions(list).map((partition) =>
+      queryItems(db, {
+        index,
+        key: {
+          partition: [partitionKey, partition],
+          ...(prefix ? { sort: { attribute: nameSortKey, beginsWith: prefix } } : {}),
+        },
+        // The page's last key is the cursor: it is read beside the attributes asked for.
+        ...(rows.attributes ? { projection: [...keyAttributes, ...rows.attributes] } : {}),
+        limit: query.limit + 1,
+        startKey: cursorKey && { ...cursorKey, [partitionKey]: partition },
+      }),
+    ),
+  );
+  const items = pages
+    .flatMap((page) => page.items)
+    .sort((a, b) => compareKeyStrings(String(a[nameSortKey]), String(b[nameSortKey])))
+    .slice(0, query.limit + 1)
+    .map((item) => ({ ...item, [partitionKey]: list.partition }));
+  return pageFrom(items, query.limit, keyAttributes, rows.parse);
 }
+
+/** DynamoDB's order of string keys: by their UTF-8 bytes (not JavaScript's UTF-16 units). */
+const compareKeyStrings = (a: string, b: string): number =>
+  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 const branchRowSchema = customerRecordSchema.pick({ id: true, status: true });
 /** A branch as the walk over a main office's branches sees it. */

@@ -62,9 +62,19 @@ export const customerNameSort = (name: string, id: string): string =>
 
 export const resellerPartition = (resellerId: string): string => `RESELLER#${resellerId}`;
 
+/**
+ * The platform-wide lists (every customer; every active main office) are spread over
+ * this many index partitions by customer id, so no one partition takes every
+ * customer's writes; a page of such a list merges one query per shard (README, Scale).
+ */
+export const customerListShardCount = 16;
+
 export const allCustomersPartition = 'CUSTOMERS';
 
 export const mainOfficesPartition = 'MAIN_OFFICES';
+
+/** The index partition of one shard of a platform-wide list. */
+export const customerListShard = (list: string, shard: number): string => `${list}#${shard}`;
 
 export const resellerMainOfficesPartition = (resellerId: string): string =>
   `MAIN_OFFICES#RESELLER#${resellerId}`;
@@ -191,15 +201,19 @@ export const invoiceKey = (customerId: string, period: string) =>
  */
 export const billingShardCount = 16;
 
-/** The shard of a customer id: FNV-1a of its characters, so it never changes. */
-export const billingShardOf = (customerId: string): number => {
+/** The shard of an id among `count`: FNV-1a of its characters, so it never changes. */
+export const shardOf = (id: string, count: number): number => {
   let hash = 0x811c9dc5;
-  for (let index = 0; index < customerId.length; index++) {
-    hash ^= customerId.charCodeAt(index);
+  for (let index = 0; index < id.length; index++) {
+    hash ^= id.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % billingShardCount;
+  return (hash >>> 0) % count;
 };
+
+/** The billing shard of a customer id. */
+export const billingShardOf = (customerId: string): number =>
+  shardOf(customerId, billingShardCount);
 
 /** One shard of a billing period's state: `closedAt` once the period is closed. */
 export const billingPeriodKey = (period: string, shard: number) =>

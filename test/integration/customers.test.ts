@@ -26,6 +26,28 @@ async function create(token: string, overrides: Record<string, unknown> = {}) {
   return answer.body as { id: string; name: string; resellerId: string | null };
 }
 
+/** Every name of a customer list, page by page through its cursors, and how many pages it took. */
+async function walkCustomerList(token: string, query: string) {
+  const names: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page: {
+      status: number;
+      body: { items: { name: string }[]; nextCursor: string | null };
+    } = await api.request(
+      'GET',
+      `/customers?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { token },
+    );
+    expect(page.status).toBe(200);
+    names.push(...page.body.items.map((item) => item.name));
+    cursor = page.body.nextCursor;
+    pages += 1;
+  } while (cursor);
+  return { names, pages };
+}
+
 /** Counts every customer the admin can list: a rejected request must not change it. */
 async function customerCount(): Promise<number> {
   let count = 0;
@@ -338,25 +360,35 @@ describe('listing customers', () => {
     const names = ['delta', 'Alpha', 'charlie', 'Bravo', 'echo'];
     for (const name of names) await create(token, { name });
     await create(await api.tokens.reseller('list-r2'), { name: 'Alpha Other' });
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const page: {
-        status: number;
-        body: { items: { name: string }[]; nextCursor: string | null };
-      } = await api.request(
-        'GET',
-        `/customers?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-        { token },
-      );
-      expect(page.status).toBe(200);
-      seen.push(...page.body.items.map((item) => item.name));
-      cursor = page.body.nextCursor;
-      pages += 1;
-    } while (cursor);
+    const { names: seen, pages } = await walkCustomerList(token, 'limit=2');
     expect(seen).toEqual(['Alpha', 'Bravo', 'charlie', 'delta', 'echo']);
     expect(pages).toBe(3);
+  });
+
+  it('pages through the admin’s list, spread over index shards, in one name order without repeats', async () => {
+    const names = Array.from(
+      { length: 12 },
+      (_, index) => `Shardwalk ${String(index).padStart(2, '0')}`,
+    );
+    // Created in reverse so that creation order never happens to be name order.
+    for (const name of names.toReversed()) await create(api.tokens.admin, { name });
+    const walk = async (query: string) =>
+      (await walkCustomerList(api.tokens.admin, `${query}&limit=5`)).names;
+    expect(await walk('q=shardwalk')).toEqual(names);
+    const mainOffices = names.filter((_, index) => index % 3 === 0);
+    const ids = new Map<string, string>();
+    const all = await api.request('GET', '/customers?q=shardwalk&limit=100', {
+      token: api.tokens.admin,
+    });
+    for (const item of all.body.items) ids.set(item.name, item.id);
+    for (const name of mainOffices) {
+      const made = await api.request('PATCH', `/customers/${ids.get(name)}/additional-info`, {
+        token: api.tokens.admin,
+        body: { officeHierarchy: { enabled: true, office: 'main' } },
+      });
+      expect(made.status).toBe(200);
+    }
+    expect(await walk('q=shardwalk&office=main')).toEqual(mainOffices);
   });
 
   it('filters by case-insensitive name prefix', async () => {

@@ -3,6 +3,7 @@ import {
   customerLists,
   customers,
   etagOfRecord,
+  fullCustomerRows,
   indexChangesOnRename,
   inMainOfficeDropdown,
   mainOfficeOf,
@@ -200,11 +201,12 @@ export async function listCustomers(
   query: ListCustomersQuery,
 ): Promise<Page<Customer>> {
   if (caller.role === 'customer') return listSelf(ctx, caller, query);
-  const page = await queryCustomersByName(ctx.db, listOf(caller, query.office === 'main'), {
-    namePrefix: query.q,
-    limit: query.limit,
-    cursor: query.cursor,
-  });
+  const page = await queryCustomersByName(
+    ctx.db,
+    listOf(caller, query.office === 'main'),
+    { namePrefix: query.q, limit: query.limit, cursor: query.cursor },
+    fullCustomerRows,
+  );
   return { items: await presentCustomers(ctx, page.items), nextCursor: page.nextCursor };
 }
 

@@ -5,12 +5,13 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { customerItem } from '../../../../../lib/data/customer.js';
-import { customerKey } from '../../../../../lib/data/keys.js';
+import { customerKey, customerListShardCount, shardOf } from '../../../../../lib/data/keys.js';
 import { parseIfMatch } from '../../../../../lib/data/versioning.js';
 import {
   createCustomer,
@@ -62,7 +63,7 @@ describe('createCustomer', () => {
         pk: `CUSTOMER#${ctx.newId()}`,
         entityType: 'customer',
         resellerPk: 'RESELLER#r1',
-        allPk: 'CUSTOMERS',
+        allPk: `CUSTOMERS#${shardOf(ctx.newId(), customerListShardCount)}`,
         nameSk: `ünïcode co#${ctx.newId()}`,
         version: 1,
       }),
@@ -230,6 +231,23 @@ describe('patchCustomer', () => {
   });
 });
 
+/**
+ * Answers each shard's Query as DynamoDB would: the items of that partition, in key
+ * order, from the start key on.
+ */
+function answerEachShard(items: Record<string, unknown>[]) {
+  ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    const values = Object.values(input.ExpressionAttributeValues ?? {});
+    const after = String(input.ExclusiveStartKey?.nameSk ?? '');
+    return {
+      Items: items
+        .filter((item) => values.includes(item.allPk) && String(item.nameSk) > after)
+        .sort((a, b) => String(a.nameSk).localeCompare(String(b.nameSk)))
+        .slice(0, input.Limit),
+    };
+  });
+}
+
 describe('listCustomers', () => {
   it('queries the reseller’s index with a lower-cased prefix and one extra item', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
@@ -240,24 +258,42 @@ describe('listCustomers', () => {
     );
   });
 
-  it('lists the dropdown from the sparse main-offices index', async () => {
+  it('lists the dropdown from the sparse main-offices index, the platform-wide one over every shard', async () => {
     ddb.on(QueryCommand).resolves({ Items: [] });
     await listCustomers(ctx, { role: 'reseller', resellerId: 'r1' }, { office: 'main', limit: 5 });
     await listCustomers(ctx, { role: 'admin' }, { office: 'main', limit: 5 });
     expect(ddb.commandCalls(QueryCommand).map((call) => call.args[0].input.IndexName)).toEqual([
       'mainOfficesByReseller',
-      'mainOffices',
+      ...Array(customerListShardCount).fill('mainOffices'),
     ]);
   });
 
-  it('reads the main offices of a page’s branches in one BatchGetItem, for their invoicing', async () => {
-    ddb.on(QueryCommand).resolves({
-      Items: [
-        customerItem(branchOf('b1', 'hq')),
-        customerItem(branchOf('b2', 'hq')),
-        storedCustomer(),
-      ],
+  it('merges the shards of the all-customers index by name, and goes on from the cursor in each', async () => {
+    const items = ['d1', 'a1', 'c1', 'b1', 'e1'].map((id) =>
+      customerItem(customerRecord(id, { name: `Name ${id}` })),
+    );
+    answerEachShard(items);
+    const first = await listCustomers(ctx, { role: 'admin' }, { limit: 3 });
+    expect(first.items.map((item) => item.id)).toEqual(['a1', 'b1', 'c1']);
+    ddb.resetHistory();
+    const second = await listCustomers(
+      ctx,
+      { role: 'admin' },
+      { limit: 3, cursor: first.nextCursor ?? '' },
+    );
+    expect(second).toEqual({
+      items: [expect.objectContaining({ id: 'd1' }), expect.objectContaining({ id: 'e1' })],
+      nextCursor: null,
     });
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, customerListShardCount);
+  });
+
+  it('reads the main offices of a page’s branches in one BatchGetItem, for their invoicing', async () => {
+    answerEachShard([
+      customerItem(branchOf('b1', 'hq')),
+      customerItem(branchOf('b2', 'hq')),
+      storedCustomer(),
+    ]);
     ddb.on(BatchGetCommand).resolves({
       Responses: {
         [ctx.db.tableName]: [
@@ -267,18 +303,16 @@ describe('listCustomers', () => {
     });
     const page = await listCustomers(ctx, { role: 'admin' }, { limit: 25 });
     expect(
-      page.items.map((item) => [item.id, item.additionalInfo.officeHierarchy.invoicing]),
-    ).toEqual([
-      ['b1', 'consolidated'],
-      ['b2', 'consolidated'],
-      ['c1', 'individual'],
-    ]);
+      Object.fromEntries(
+        page.items.map((item) => [item.id, item.additionalInfo.officeHierarchy.invoicing]),
+      ),
+    ).toEqual({ b1: 'consolidated', b2: 'consolidated', c1: 'individual' });
     expect(ddb).toHaveReceivedCommandTimes(BatchGetCommand, 1);
     expect(ddb).toHaveReceivedCommandTimes(GetCommand, 0);
   });
 
   it('queries the all-customers index for an admin', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [storedCustomer()] });
+    answerEachShard([storedCustomer()]);
     const page = await listCustomers(ctx, { role: 'admin' }, { limit: 25 });
     expect(page).toEqual({ items: [expect.objectContaining({ id: 'c1' })], nextCursor: null });
     expect(ddb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byName' });

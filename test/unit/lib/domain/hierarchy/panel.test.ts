@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type CustomerRecord, customerItem } from '../../../../../lib/data/customer.js';
+import { customerListShardCount, shardOf } from '../../../../../lib/data/keys.js';
 import { parseIfMatch } from '../../../../../lib/data/versioning.js';
 import {
   getAdditionalInfo,
@@ -309,7 +310,9 @@ describe('patchAdditionalInfo: linking and unlinking', () => {
       inAnyOrder(put(customerKey('c1')), update(customerKey('hq')), update(registryKey('c1'))),
     );
     expect(putAt(customerKey('c1'))).toEqual(customerItem(next));
-    expect(putAt(customerKey('c1'))).toMatchObject({ mainOfficeAllPk: 'MAIN_OFFICES' });
+    expect(putAt(customerKey('c1'))).toMatchObject({
+      mainOfficeAllPk: `MAIN_OFFICES#${shardOf('c1', customerListShardCount)}`,
+    });
     expect(putAt(customerKey('c1'))).not.toHaveProperty('mainOfficePk');
     expect(namesIn(writeAt(customerKey('hq')))).toContain('otherCurrencyBranchCount');
     expect(valuesIn(writeAt(customerKey('hq')))).toContain(-1);
