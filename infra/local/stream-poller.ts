@@ -151,20 +151,20 @@ export function memoryDeadLetter(): MemoryDeadLetter {
 
 const GET_RECORDS_LIMIT = 1000;
 
-interface BufferedRecord {
+export interface BufferedRecord {
   readonly record: DynamoDBRecord;
   readonly sequenceNumber: string;
   readonly createdAtMs: number;
   deliveries: number;
 }
 
-interface Failure {
+export interface Failure {
   /** Index of the first failed record in the delivered batch. */
   readonly index: number;
   readonly error: string;
 }
 
-interface StreamLocation {
+export interface StreamLocation {
   readonly streamArn: string;
   readonly region: string;
   readonly accountId: string;
@@ -194,7 +194,7 @@ const toLambdaImage = (image: Record<string, StreamAttributeValue>) =>
   );
 
 /** The record as Lambda hands it to the function, from what GetRecords returned. */
-function toLambdaRecord(record: StreamRecord, location: StreamLocation): BufferedRecord {
+export function toLambdaRecord(record: StreamRecord, location: StreamLocation): BufferedRecord {
   const change = record.dynamodb ?? {};
   const createdAtMs = change.ApproximateCreationDateTime?.getTime() ?? Date.now();
   const sequenceNumber = change.SequenceNumber ?? '';
@@ -222,8 +222,39 @@ function toLambdaRecord(record: StreamRecord, location: StreamLocation): Buffere
   };
 }
 
-/** Where the handler's answer says the batch failed; undefined when it succeeded. */
-function firstFailure(response: unknown, batch: readonly BufferedRecord[]): Failure | undefined {
+/** The Lambda context a handler is invoked with, for the function named after its consumer. */
+export function invocationContext(
+  name: string,
+  { region, accountId }: Pick<StreamLocation, 'region' | 'accountId'>,
+  deadline: number,
+): Context {
+  const notSupported = () => {
+    throw new Error('Callback-style completion is not supported; return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}`,
+    memoryLimitInMB: '128',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: notSupported,
+    fail: notSupported,
+    succeed: notSupported,
+  };
+}
+
+/**
+ * Where the handler's answer says the batch failed, read as Lambda reads a partial
+ * batch response; undefined when it succeeded.
+ */
+export function firstFailure(
+  response: unknown,
+  batch: readonly { readonly sequenceNumber: string }[],
+): Failure | undefined {
   if (!isObject(response) || response.batchItemFailures == null) return undefined;
   const failures = response.batchItemFailures;
   if (!Array.isArray(failures)) {
@@ -359,25 +390,7 @@ class BatchDelivery {
   }
 
   private context(deadline: number): Context {
-    const { name } = this.options.consumer;
-    const { region, accountId } = this.location;
-    const notSupported = () => {
-      throw new Error('Callback-style completion is not supported; return a promise');
-    };
-    return {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: name,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${region}:${accountId}:function:${name}`,
-      memoryLimitInMB: '128',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${name}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: notSupported,
-      fail: notSupported,
-      succeed: notSupported,
-    };
+    return invocationContext(this.options.consumer.name, this.location, deadline);
   }
 
   /** Never loses the records: a failing destination is retried until it takes them or the poller stops. */

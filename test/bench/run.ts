@@ -4,16 +4,28 @@ import { benchCascade } from './cascade.js';
 import { benchDids } from './dids.js';
 import { benchPanel } from './panel.js';
 import { benchPbx } from './pbx.js';
+import { type BenchResult, describeMachine, recordResults, takeTables } from './report.js';
 import { benchRoundTrips } from './round-trips.js';
 import { type BenchRuntime, startBenchRuntime } from './support.js';
 import { benchSwitch } from './switch.js';
 import { benchThroughput } from './throughput.js';
 
-/** `npm run bench`: prints figures and ratios; nothing here asserts a speed. */
+/**
+ * `npm run bench [names…]`: runs every benchmark (or the ones named), prints figures and
+ * ratios, and records them (test/bench/report.ts). Nothing here asserts a speed.
+ */
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
+const machine = describeMachine();
+const results: Record<string, BenchResult> = {};
+const record = (name: string) => {
+  results[name] = { date: new Date().toISOString(), machine, tables: takeTables() };
+};
 
-if (wanted('bundles')) await benchBundles();
+if (wanted('bundles')) {
+  await benchBundles();
+  record('bundles');
+}
 /** Each benchmark gets its own engine and table: moto's costs grow with the table's size. */
 const runtimeBenches: [string, (bench: BenchRuntime) => Promise<unknown>][] = [
   ['round-trips', benchRoundTrips],
@@ -30,7 +42,9 @@ for (const [name, run] of runtimeBenches) {
   const bench = await startBenchRuntime();
   try {
     await run(bench);
+    record(name);
   } finally {
     await bench.runtime.stop();
   }
 }
+await recordResults(results);

@@ -443,6 +443,12 @@ describe('the real stream consumers', () => {
         }),
       )[0]?.Properties.Environment.Variables;
       expect(Object.hasOwn(variables, 'DIDWW_API_KEY')).toBe(definition.callsDidProviders === true);
+      // The operator's re-drive command takes the queue's URL from the stack's outputs.
+      expect(
+        Object.values(template.findOutputs('*', { Value: { Ref: queueId } })).map(
+          (output) => output.Description,
+        ),
+      ).toEqual([expect.stringContaining(`--consumer ${definition.name}`)]);
     }
   });
 });
