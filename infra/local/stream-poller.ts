@@ -595,6 +595,8 @@ class Poller implements StreamPoller {
   private wakeRequested = false;
   private wakeController = new AbortController();
   private idleWaiters: IdleWaiter[] = [];
+  /** Some shard's reading paused because its lanes hold enough for their batches. */
+  private waitingForRoom = false;
   batchesSettled = 0;
   /** readsStarted of each shard when one of its batches last settled. */
   private readonly readsAtLastSettle = new Map<string, number>();
@@ -645,13 +647,17 @@ class Poller implements StreamPoller {
   private async run(): Promise<void> {
     const { logger, consumer } = this.options;
     while (!this.signal.aborted) {
-      let found = 0;
+      let morePending = false;
       try {
         if (this.shardListOutdated) await this.refreshShards();
         for (const reader of this.readableShards()) {
-          found += await reader.read();
+          // A full page means more records wait behind it: that shard is read again at once.
+          if ((await reader.read()) >= GET_RECORDS_LIMIT) morePending = true;
           if (reader.closed) this.shardListOutdated = true;
         }
+        this.waitingForRoom = [...this.readers.values()].some(
+          (reader) => !reader.closed && !reader.wantsRecords,
+        );
         if (this.readFailing) {
           logger.info('reading the stream works again', { consumer: consumer.name });
           this.readFailing = false;
@@ -668,7 +674,10 @@ class Poller implements StreamPoller {
         this.readFailing = true;
       }
       this.settleIdleWaiters();
-      if (found === 0) await this.pause();
+      // A caught-up shard is polled once per interval, as Lambda polls each shard four
+      // times a second: polling again after every small page cost the engine more than
+      // the handlers' own work (four consumers read every record).
+      if (!morePending) await this.pause();
     }
   }
 
@@ -726,7 +735,8 @@ class Poller implements StreamPoller {
       // Records the handler wrote are only seen by reads that start from now on.
       this.readsAtLastSettle.set(shardId, this.readers.get(shardId)?.readsStarted ?? 0);
       this.settleIdleWaiters();
-      this.wake();
+      // Read again at once only for whom it matters: a reader held back for room, or an idle() waiting.
+      if (this.waitingForRoom || this.idleWaiters.length > 0) this.wake();
     });
   }
 
