@@ -58,6 +58,9 @@ export class StreamConsumer extends Construct {
       new DynamoEventSource(table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: definition.batchSize,
+        ...(definition.maxBatchingWindowSeconds !== undefined && {
+          maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
+        }),
         reportBatchItemFailures: true,
         bisectBatchOnError: definition.bisectBatchOnError,
         retryAttempts: definition.retryAttempts,

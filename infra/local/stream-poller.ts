@@ -440,6 +440,8 @@ class Lane {
 
   constructor(
     private readonly batchSize: number,
+    /** How long a batch short of batchSize waits for more records (Lambda's batching window). */
+    private readonly batchingWindowMs: number,
     private readonly delivery: BatchDelivery,
     private readonly signal: AbortSignal,
     private readonly onBatchSettled: () => void,
@@ -464,6 +466,7 @@ class Lane {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.signal.aborted) {
+      await this.gather();
       const batch = this.queue.splice(0, this.batchSize);
       this.inFlight = batch.length;
       await this.delivery.deliver(batch);
@@ -472,6 +475,14 @@ class Lane {
     }
     // Cleared in the same turn as the empty-queue check, so a push never finds a lane stuck busy.
     this.busy = false;
+  }
+
+  /** Waits, within the batching window, until a full batch is queued. */
+  private async gather(): Promise<void> {
+    const due = Date.now() + this.batchingWindowMs;
+    while (this.queue.length < this.batchSize && Date.now() < due && !this.signal.aborted) {
+      await sleep(Math.min(50, due - Date.now()), this.signal);
+    }
   }
 }
 
@@ -489,6 +500,7 @@ class ShardReader {
   constructor(
     readonly shardId: string,
     readonly parentShardId: string | undefined,
+    private readonly partitionKeyAttribute: string,
     private readonly streams: DynamoDBStreamsClient,
     private readonly location: StreamLocation,
     private readonly accepts: (record: DynamoDBRecord) => boolean,
@@ -569,12 +581,16 @@ class ShardReader {
     return ShardIterator;
   }
 
+  /**
+   * Lambda keeps order per partition key when it runs a shard's batches side by side,
+   * so records of one partition (a customer's charges, say) share one lane.
+   */
   private laneOf(record: DynamoDBRecord): Lane {
     if (this.lanes.length === 1) return this.lanes[0] as Lane;
-    const itemKey = JSON.stringify(
-      Object.entries(record.dynamodb?.Keys ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    const partitionKey = JSON.stringify(
+      record.dynamodb?.Keys?.[this.partitionKeyAttribute] ?? null,
     );
-    const hash = createHash('sha1').update(itemKey).digest().readUInt32BE(0);
+    const hash = createHash('sha1').update(partitionKey).digest().readUInt32BE(0);
     return this.lanes[hash % this.lanes.length] as Lane;
   }
 }
@@ -691,6 +707,7 @@ class Poller implements StreamPoller {
   private async refreshShards(): Promise<void> {
     const shards: Shard[] = [];
     let exclusiveStartShardId: string | undefined;
+    let partitionKeyAttribute = '';
     do {
       const { StreamDescription } = await this.streams.send(
         new DescribeStreamCommand({
@@ -700,6 +717,8 @@ class Poller implements StreamPoller {
         { abortSignal: this.signal },
       );
       shards.push(...(StreamDescription?.Shards ?? []));
+      partitionKeyAttribute =
+        StreamDescription?.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName ?? '';
       exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
     for (const { ShardId, ParentShardId } of shards) {
@@ -709,6 +728,7 @@ class Poller implements StreamPoller {
         new ShardReader(
           ShardId,
           ParentShardId,
+          partitionKeyAttribute,
           this.streams,
           this.location,
           this.accepts,
@@ -730,7 +750,8 @@ class Poller implements StreamPoller {
       this.invocations,
       this.signal,
     );
-    return new Lane(this.options.consumer.batchSize, delivery, this.signal, () => {
+    const { batchSize, maxBatchingWindowSeconds = 0 } = this.options.consumer;
+    return new Lane(batchSize, maxBatchingWindowSeconds * 1000, delivery, this.signal, () => {
       this.batchesSettled += 1;
       // Records the handler wrote are only seen by reads that start from now on.
       this.readsAtLastSettle.set(shardId, this.readers.get(shardId)?.readsStarted ?? 0);

@@ -17,13 +17,18 @@ export interface StreamConsumerDefinition {
    */
   readonly filterPatterns: readonly Record<string, unknown>[];
   readonly batchSize: number;
+  /**
+   * How long Lambda gathers records before invoking with a batch short of batchSize
+   * (0 to 300 s; none by default): fewer, larger batches at the price of that latency.
+   */
+  readonly maxBatchingWindowSeconds?: number;
   /** Retries of a failing batch before its records go to the dead-letter queue. */
   readonly retryAttempts: number;
   /** Records older than this are sent to the dead-letter queue instead of processed. */
   readonly maxRecordAgeSeconds: number;
   /** Split a failing batch in two and retry each half (isolates a poison record). */
   readonly bisectBatchOnError: boolean;
-  /** Concurrent batches per shard (1 to 10); ordering is kept per item key. */
+  /** Concurrent batches per shard (1 to 10); ordering is kept per partition key. */
   readonly parallelizationFactor: number;
   /** The handler calls an external DID provider: its function gets the provider's configuration. */
   readonly callsDidProviders?: true;

@@ -18,8 +18,11 @@ export const invoiceAggregationConsumer = defineStreamConsumer({
   filterPatterns: [
     { eventName: ['INSERT'], dynamodb: { NewImage: { entityType: { S: [entityTypes.charge] } } } },
   ],
-  // Large batches: the charges of one invoice in a batch cost one transaction.
+  // Large batches: the charges of one invoice in a batch cost one transaction. A second
+  // of gathering makes them large under a steady trickle of charges too (an invoice
+  // written once per second, not once per charge), and is the most an invoice lags.
   batchSize: 500,
+  maxBatchingWindowSeconds: 1,
   retryAttempts: 8,
   maxRecordAgeSeconds: 12 * 60 * 60,
   // A poison record is split off until it is alone, then dead-lettered; the rest go on.

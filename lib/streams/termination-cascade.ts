@@ -36,7 +36,7 @@ export const terminationCascadeConsumer = defineStreamConsumer({
   // Records are retried for up to half the stream's 24-hour retention, then dead-lettered.
   maxRecordAgeSeconds: 12 * 60 * 60,
   bisectBatchOnError: true,
-  // Batches of different items run side by side: several HQs' cascades at once.
+  // Batches of different partitions run side by side: several HQs' cascades at once.
   parallelizationFactor: 4,
   timeoutSeconds: 300,
 });

@@ -436,6 +436,7 @@ describe('the real stream consumers', () => {
           })),
         },
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
+        MaximumBatchingWindowInSeconds: definition.maxBatchingWindowSeconds ?? Match.absent(),
       });
       const variables = Object.values(
         template.findResources('AWS::Lambda::Function', {

@@ -400,6 +400,56 @@ describe('startStreamPoller', () => {
     expect(delivered).not.toEqual(streamOrder);
   });
 
+  it('with a parallelization factor, gives the records of one partition key one lane, as Lambda does', async () => {
+    // Prepare: three partitions of ten items each, interleaved in the stream.
+    const tableName = await newTable();
+    for (let index = 0; index < 10; index++) {
+      for (const partition of ['pa', 'pb', 'pc']) {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: { S: partition },
+              sk: { S: `item-${index}` },
+              label: { S: `${partition}.${index}` },
+            },
+          }),
+        );
+      }
+    }
+
+    // Act
+    const { poller } = await startPoller(tableName, { batchSize: 100, parallelizationFactor: 4 });
+    await poller.idle();
+
+    // Assess: each batch holds whole partitions, in stream order.
+    const batches = recording.deliveredLabels;
+    for (const partition of ['pa', 'pb', 'pc']) {
+      const holding = batches.filter((batch) =>
+        batch.some((label) => label.startsWith(`${partition}.`)),
+      );
+      expect(holding).toHaveLength(1);
+      expect(holding[0]?.filter((label) => label.startsWith(`${partition}.`))).toEqual(
+        Array.from({ length: 10 }, (_, index) => `${partition}.${index}`),
+      );
+    }
+  });
+
+  it('gathers a short batch for up to the batching window, and delivers a full one at once', async () => {
+    // Prepare
+    const tableName = await newTable();
+    await putAll(tableName, ['1', '2']);
+
+    // Act: two more records arrive while the first two wait in the window.
+    const { poller } = await startPoller(tableName, { batchSize: 4, maxBatchingWindowSeconds: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await putAll(tableName, ['3', '4', '5']);
+    await poller.idle();
+
+    // Assess: one full batch without waiting out the window, then the one left over.
+    expect(recording.deliveredLabels).toEqual([['1', '2', '3', '4'], ['5']]);
+  });
+
   it('stops within a poll interval and leaves no timer behind', async () => {
     // Prepare
     const tableName = await newTable();
