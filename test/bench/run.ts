@@ -2,6 +2,7 @@ import { benchBilling } from './billing.js';
 import { benchBundles } from './bundles.js';
 import { benchCascade } from './cascade.js';
 import { benchDids } from './dids.js';
+import { benchLoad } from './load.js';
 import { benchPanel } from './panel.js';
 import { benchPbx } from './pbx.js';
 import { type BenchResult, describeMachine, recordResults, takeTables } from './report.js';
@@ -36,6 +37,7 @@ const runtimeBenches: [string, (bench: BenchRuntime) => Promise<unknown>][] = [
   ['switch', benchSwitch],
   ['cascade', benchCascade],
   ['throughput', benchThroughput],
+  ['load', benchLoad],
 ];
 for (const [name, run] of runtimeBenches) {
   if (!wanted(name)) continue;
