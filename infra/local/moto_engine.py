@@ -23,7 +23,9 @@ answered until it, not our code, was what a benchmark measured (answers unchange
    key: a Query on a table of 3,000 items took 13 ms. Here a table Query starts from
    its partition, and an index Query from the items carrying its partition key (its
    results are sorted by the index's and the table's keys afterwards anyway), sorted
-   and paged by plain key values.
+   and paged by plain key values; the page is not deep-copied (nothing changes it
+   afterwards), and a projection of top-level attributes copies just those (moto
+   rendered the whole item as JSON and parsed the projected part back).
 4. Items and stream records are answered as the JSON they already are. moto walks
    every answer through a botocore-model serializer, attribute by attribute: 270 ms
    for a page of 100 customers, 180 ms for a page of stream records, the local
@@ -32,6 +34,7 @@ answered until it, not our code, was what a benchmark measured (answers unchange
 
 import argparse
 import base64
+import copy
 import datetime
 import decimal
 import json
@@ -42,7 +45,8 @@ import threading
 
 import moto.dynamodb.models as moto_models
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+import moto.dynamodb.models.table as moto_table
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
@@ -136,6 +140,14 @@ def same_value(candidate, expected) -> bool:
     return candidate == expected if expected.type == "N" else candidate.value == expected.value
 
 
+class copy_lists_only:  # noqa: N801 - stands in for the copy module inside Table.query
+    copy = staticmethod(copy.copy)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return list(value) if isinstance(value, list) else value
+
+
 def query_only_candidate_items() -> None:
     original = Table.query
 
@@ -159,12 +171,30 @@ def query_only_candidate_items() -> None:
             return list(partition.values()) if self.range_key_attr else [partition]
 
         self.all_items = candidates
+        # The page's items are deep-copied before they are projected and answered, and
+        # nothing after that changes them (projections build new items): the copy of
+        # whole items was most of an index Query's cost.
+        moto_table.copy = copy_lists_only
         try:
             return original(self, hash_key, *args, **kwargs)
         finally:
+            moto_table.copy = copy
             del self.all_items
 
     Table.query = query
+
+    original_project = Item.project
+
+    def project(self, projection_expressions):
+        # A projection of top-level attributes copies those; moto renders the whole item
+        # as JSON and parses the projected part back.
+        names = [path[0] for path in projection_expressions if len(path) == 1]
+        if len(names) < len(projection_expressions) or any("[" in name for name in names):
+            return original_project(self, projection_expressions)
+        attrs = {name: self.attrs[name].to_regular_json() for name in names if name in self.attrs}
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
+
+    Item.project = project
 
     def order_key(value):
         # A key's order by its plain value: moto compares DynamoType objects, casting on every comparison.

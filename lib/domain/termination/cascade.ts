@@ -74,6 +74,20 @@ export async function startCascade(ctx: ServiceContext, current: CustomerRecord)
 
 type BranchOutcome = 'terminated' | 'already' | 'gone';
 
+/** The cascade's write of one branch: terminated, if it is still an active branch of this main office. */
+export const branchTermination = (branchId: string, mainOfficeId: string, now: string) =>
+  customers.update(
+    customerKey(branchId),
+    terminationUpdate({ reason: 'main_office_terminated', mainOfficeId }, now),
+    {
+      condition: and(
+        eq('status', 'active'),
+        eq('additionalInfo.officeHierarchy.office', 'branch'),
+        eq('additionalInfo.officeHierarchy.mainOfficeId', mainOfficeId),
+      ),
+    },
+  );
+
 /** Terminates one branch if it is still an active branch of this main office. */
 async function terminateBranch(
   ctx: ServiceContext,
@@ -82,20 +96,7 @@ async function terminateBranch(
 ): Promise<BranchOutcome> {
   const outcome = await writeItem(
     ctx.db,
-    customers.update(
-      customerKey(branchId),
-      terminationUpdate(
-        { reason: 'main_office_terminated', mainOfficeId },
-        ctx.now().toISOString(),
-      ),
-      {
-        condition: and(
-          eq('status', 'active'),
-          eq('additionalInfo.officeHierarchy.office', 'branch'),
-          eq('additionalInfo.officeHierarchy.mainOfficeId', mainOfficeId),
-        ),
-      },
-    ),
+    branchTermination(branchId, mainOfficeId, ctx.now().toISOString()),
   );
   if (outcome.written) return 'terminated';
   const current = outcome.current ? parseCustomerRecord(outcome.current) : undefined;
