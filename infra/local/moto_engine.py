@@ -74,7 +74,10 @@ def roll_back_items_not_tables() -> None:
 
         prior = []
         for transact_item in transact_items:
-            _, op = next(iter(transact_item.items()))
+            kind, op = next(iter(transact_item.items()))
+            # A condition check changes nothing, so there is nothing to put back.
+            if kind == "ConditionCheck":
+                continue
             table = self.tables.get(op.get("TableName"))
             if table is None:
                 continue
@@ -96,7 +99,10 @@ def roll_back_items_not_tables() -> None:
                 saved = current.get(range_value) if current else None
             else:
                 saved = table.items.get(hash_value)
-            prior.append((table, hash_value, range_value, real_deepcopy(saved) if saved else None))
+            # An update changes the stored item in place, so its prior state is copied; a
+            # put or a delete replaces or drops the item, so the item itself is its prior state.
+            snapshot = real_deepcopy(saved) if saved and kind == "Update" else saved
+            prior.append((table, hash_value, range_value, snapshot))
 
         shards = {
             name: (table.stream_shard, len(table.stream_shard.items))
