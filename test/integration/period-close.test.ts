@@ -168,6 +168,12 @@ describe('refusals', () => {
       body: { code: 'period_not_ended' },
     });
     expect(await close('2027-01')).toMatchObject({ status: 409 });
+    // Its end falls in the year 10000, which an ISO date string cannot even spell.
+    expect(await close('9999-12')).toMatchObject({
+      status: 409,
+      body: { code: 'period_not_ended' },
+    });
+    expect(await job('9999-12')).toMatchObject({ status: 404 });
     for (const period of ['2026-13', '26-11', '2026-1', '']) {
       expect((await close(period)).status, period).toBe(400);
     }

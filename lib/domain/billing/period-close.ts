@@ -26,7 +26,12 @@ export const periodClosePageSize = 99;
  * begun at UTC−12, 12:00 UTC on that day.
  */
 export function periodEndedEverywhereAt(period: string): Date {
-  return new Date(`${nextPeriod(period)}-01T12:00:00Z`);
+  const [year, month] = nextPeriod(period).split('-').map(Number) as [number, number];
+  // setUTCFullYear takes any year as it is (Date.UTC reads 0–99 as 1900–1999, and an
+  // ISO string has no five-digit year without a sign: 9999-12 ends in 10000).
+  const end = new Date(Date.UTC(2000, 0, 1, 12));
+  end.setUTCFullYear(year, month - 1, 1);
+  return end;
 }
 
 /**

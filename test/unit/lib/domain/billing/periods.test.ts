@@ -45,6 +45,14 @@ describe('periods', () => {
     expect(periodOf(end, 'Etc/GMT+12')).toBe('2026-12');
     expect(periodEndedEverywhereAt('2026-12').toISOString()).toBe('2027-01-01T12:00:00.000Z');
   });
+
+  it.each([
+    ['9999-12', '+010000-01-01T12:00:00.000Z'],
+    ['0000-01', '0000-02-01T12:00:00.000Z'],
+    ['0050-12', '0051-01-01T12:00:00.000Z'],
+  ])('ends %s at a valid instant, however far its year', (period, end) => {
+    expect(periodEndedEverywhereAt(period).toISOString()).toBe(end);
+  });
 });
 
 /** The hour offset from UTC of a zone without daylight saving time since 2000. */
