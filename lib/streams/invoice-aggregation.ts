@@ -2,7 +2,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { type Charge, chargeSchema } from '../data/charge.js';
 import { entityTypes } from '../data/keys.js';
 import { newItemOf } from '../data/stream-images.js';
-import { countCharges } from '../domain/billing/aggregation.js';
+import { chargeIdentity, countCharges } from '../domain/billing/aggregation.js';
 import { logger } from '../observability/logger.js';
 import type { ServiceContext } from '../service-context.js';
 import { defineStreamConsumer } from './consumer-definition.js';
@@ -53,11 +53,11 @@ export async function handleInvoiceRecords(
       continue;
     }
     batch.push(parsed.data);
-    sequenceOf.set(parsed.data.id, sequence);
+    sequenceOf.set(chargeIdentity(parsed.data), sequence);
   }
   for (const uncountable of await countCharges(ctx, batch)) {
     logger.error(uncountable.message);
-    failedSequences.push(sequenceOf.get(uncountable.chargeId) ?? '');
+    failedSequences.push(sequenceOf.get(chargeIdentity(uncountable.charge)) ?? '');
   }
   return { batchItemFailures: failedSequences.map((itemIdentifier) => ({ itemIdentifier })) };
 }

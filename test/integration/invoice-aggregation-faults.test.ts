@@ -5,7 +5,8 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Charge, charges } from '../../lib/data/charge.js';
-import { createDocumentClient } from '../../lib/data/client.js';
+import { createDocumentClient, sharedDb } from '../../lib/data/client.js';
+import { invoiceKey } from '../../lib/data/keys.js';
 import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
 import { chargeKinds } from '../../lib/schemas/billing.js';
 import type { ServiceContext } from '../../lib/service-context.js';
@@ -22,11 +23,13 @@ import { injectFaults } from './support/faults.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
 
 /**
- * Exactly once (§9), by fault injection: the aggregation's handler is called directly
- * with Lambda-shaped records of charges written to the table, delivered twice, by two
- * handlers at once, after a crash between two writes, under throttling; and, through
- * the local poller, a poison record goes to the dead-letter queue while the charges
- * behind it are counted.
+ * Exactly once (§9), by fault injection. Through the local poller, with faults in the
+ * client its handler uses (nothing else counts these charges, so a lost one shows): a
+ * transaction that committed but whose answer was lost, a crash between two invoices'
+ * writes, throttled writes; a poison record goes to the dead-letter queue while the
+ * charges behind it are counted. And the handler called directly, racing the poller
+ * (which catches double counting, not loss): a batch delivered twice, three handlers
+ * on one batch, a crash and retry, throttling, and the property over random charges.
  */
 const deadLetterFile = `.local/invoice-faults-${process.pid}.jsonl`;
 let api: TestApi;
@@ -174,6 +177,91 @@ describe('a charge is counted once', () => {
     }
     await api.runtime.streamsIdle();
     expect(await invoiceOf(customer.id)).toMatchObject({ total: sumOf(amounts), chargeCount: 12 });
+  });
+});
+
+describe('through the local poller, with faults in the consumer’s own client', () => {
+  // Here only the poller counts: a charge it lost would be missing from the invoice.
+  const chargeThroughApi = async (customerId: string, amount: string) => {
+    const answer = await api.request('POST', `/customers/${customerId}/charges`, {
+      token: api.tokens.switch,
+      body: {
+        amount,
+        currency: 'EUR',
+        kind: 'usage',
+        description: 'Through the poller',
+        occurredAt: '2026-11-22T08:00:00Z',
+      },
+    });
+    expect(answer.status).toBe(201);
+  };
+  /** The aggregation's transactions for these customers' invoices, counted as they are sent. */
+  const countingFor = (customers: readonly CreatedCustomer[]) => {
+    const invoices = customers.map((c) => JSON.stringify(invoiceKey(c.id, period).pk));
+    const seen = { requests: 0 };
+    const applies = (command: string, input: Record<string, unknown>) => {
+      const text = JSON.stringify(input);
+      const matches =
+        command === 'TransactWriteItemsCommand' &&
+        text.includes(invoiceKey('', period).sk) &&
+        invoices.some((pk) => text.includes(pk));
+      if (matches) seen.requests += 1;
+      return matches;
+    };
+    return { applies, seen };
+  };
+
+  it('counts each charge once when a transaction committed and its answer was lost, so the batch is retried', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const { applies, seen } = countingFor([customer]);
+    const remove = injectFaults(sharedDb().client, { applies, crashAfterAt: [1] });
+    try {
+      for (const amount of ['1.25', '2.5', '0.000001']) await chargeThroughApi(customer.id, amount);
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect(seen.requests).toBeGreaterThan(1);
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '3.750001', chargeCount: 3 });
+  });
+
+  it('loses no charge when the handler crashes between two invoices’ writes', async () => {
+    const pair = await Promise.all([1, 2].map(() => createCustomer(api, api.tokens.admin)));
+    const { applies, seen } = countingFor(pair);
+    const remove = injectFaults(sharedDb().client, { applies, crashAt: [2] });
+    try {
+      for (const customer of pair) {
+        await chargeThroughApi(customer.id, '7');
+        await chargeThroughApi(customer.id, '0.5');
+      }
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect(seen.requests).toBeGreaterThan(2);
+    for (const customer of pair) {
+      expect(await invoiceOf(customer.id)).toMatchObject({ total: '7.50', chargeCount: 2 });
+    }
+  });
+
+  it('counts every charge exactly once under throttled writes', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const { applies, seen } = countingFor([customer]);
+    // The SDK tries 3 times: the first transaction gives up and the batch is retried; a later one is retried by the SDK.
+    const throttleAt = [1, 2, 3, 5];
+    const remove = injectFaults(sharedDb().client, { applies, throttleAt });
+    const amounts = Array.from(
+      { length: 20 },
+      (_, index) => `0.${String(index + 1).padStart(2, '0')}1`,
+    );
+    try {
+      for (const amount of amounts) await chargeThroughApi(customer.id, amount);
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect(seen.requests).toBeGreaterThanOrEqual(4);
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: sumOf(amounts), chargeCount: 20 });
   });
 });
 

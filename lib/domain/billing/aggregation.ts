@@ -38,13 +38,21 @@ const chargesPerTransaction = 97;
 /** A charge the aggregation cannot count however often it is tried: its record belongs in the dead-letter queue. */
 export class UncountableCharge extends Error {
   constructor(
-    readonly chargeId: string,
+    readonly charge: Charge,
     reason: string,
   ) {
-    super(`Charge ${chargeId} cannot be counted: ${reason}`);
+    super(`Charge ${charge.id} of ${charge.customerId} cannot be counted: ${reason}`);
     this.name = 'UncountableCharge';
   }
 }
+
+/**
+ * What tells two charges apart: an id is unique within its customer only (the close's
+ * recurring charge of a number is named by period and number, and a number can change
+ * hands while a close runs).
+ */
+export const chargeIdentity = (charge: Pick<Charge, 'customerId' | 'id'>): string =>
+  `${charge.customerId}|${charge.id}`;
 
 interface InvoiceTarget {
   readonly customer: CustomerRecord;
@@ -66,7 +74,9 @@ export async function countCharges(
   // One charge once per batch, however often it was delivered: a transaction may not write an item twice.
   const pending = [
     ...new Map(
-      batch.filter((charge) => charge.countedIn === undefined).map((charge) => [charge.id, charge]),
+      batch
+        .filter((charge) => charge.countedIn === undefined)
+        .map((charge) => [chargeIdentity(charge), charge]),
     ).values(),
   ];
   const customers = await readCustomersOf(
@@ -82,11 +92,11 @@ export async function countCharges(
   for (const charge of pending) {
     const customer = customers.get(charge.customerId);
     if (!customer) {
-      uncountable.push(new UncountableCharge(charge.id, `no customer ${charge.customerId}`));
+      uncountable.push(new UncountableCharge(charge, `no customer ${charge.customerId}`));
       continue;
     }
     if (customer.currency !== charge.currency) {
-      uncountable.push(new UncountableCharge(charge.id, `customer bills in ${customer.currency}`));
+      uncountable.push(new UncountableCharge(charge, `customer bills in ${customer.currency}`));
       continue;
     }
     const target = targetOf(customer, charge, mainOffices);

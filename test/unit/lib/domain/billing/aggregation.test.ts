@@ -63,6 +63,19 @@ describe('countCharges', () => {
     );
   });
 
+  it('counts charges of two customers that share an id, each on its own invoice', async () => {
+    store(customerItem(customer('c1')), customerItem(customer('c2')));
+    // The close names a number's recurring charge by period and number: a number that
+    // changed hands while the close ran is charged to each holder under one id.
+    const id = 'did-recurring-2026-11-4930000001';
+    const fields = { id, kind: 'did_recurring', period: '2026-11' } as const;
+    await countCharges(unitContext, [chargeOf('c1', '1.5', fields), chargeOf('c2', '2', fields)]);
+    const counted = transactions();
+    expect(counted).toHaveLength(2);
+    expect(entryAt(counted[0] ?? [], invoiceKey('c1', '2026-11'))?.values).toContain(1_500_000n);
+    expect(entryAt(counted[1] ?? [], invoiceKey('c2', '2026-11'))?.values).toContain(2_000_000n);
+  });
+
   it('adds a branch’s part only while its main office is active and consolidated', async () => {
     store(
       customerItem(mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } })),
@@ -386,7 +399,7 @@ describe('countCharges, write by write', () => {
 
     const uncountable = await countCharges(unitContext, [ghost, dollars, euros]);
 
-    expect(uncountable.map((error) => [error.name, error.chargeId])).toEqual([
+    expect(uncountable.map((error) => [error.name, error.charge.id])).toEqual([
       ['UncountableCharge', ghost.id],
       ['UncountableCharge', dollars.id],
     ]);
