@@ -9,6 +9,7 @@ import {
   type CreatedCustomer,
   createConsolidatedGroup,
   createCustomer,
+  linkBranch,
   patchPanel,
 } from './support/customers.js';
 import {
@@ -380,6 +381,46 @@ describe('the consolidated invoice', () => {
         { customerId: two.id, name: 'Site 2', total: '0.000001' },
         { customerId: three.id, name: 'Site 3', total: '5.00' },
       ],
+    });
+  });
+
+  it('names the main office on a branch’s invoice before its first charge, while the main office consolidates', async () => {
+    const { hq, branches } = await consolidatedGroup(1);
+    const [branch] = branches as [CreatedCustomer];
+    const empty = await invoice(branch.id, '2026-11');
+    expect(empty.body).toMatchObject({ total: '0.00', chargeCount: 0, consolidatedInto: hq.id });
+
+    expect(
+      (
+        await patchPanel(api, api.tokens.admin, hq.id, {
+          officeHierarchy: { invoicing: 'individual' },
+        })
+      ).status,
+    ).toBe(200);
+    const individual = await invoice(branch.id, '2026-11');
+    expect(individual.body).toMatchObject({ chargeCount: 0, consolidatedInto: null });
+    expect(individual.headers.get('etag')).not.toBe(empty.headers.get('etag'));
+  });
+
+  it('counts a customer’s charges in the group’s from the moment it is linked as a branch, and never those before', async () => {
+    const { hq } = await consolidatedGroup(0);
+    const joining = await createCustomer(api, api.tokens.admin, { name: 'Joining site' });
+    await charged(joining.id, '3');
+    await api.runtime.streamsIdle();
+    expect((await invoice(joining.id, '2026-11')).body.consolidatedInto).toBeNull();
+
+    expect((await linkBranch(api, api.tokens.admin, joining.id, hq.id)).status).toBe(200);
+    await charged(joining.id, '0.25');
+    await api.runtime.streamsIdle();
+    expect((await invoice(joining.id, '2026-11')).body).toMatchObject({
+      total: '3.25',
+      chargeCount: 2,
+      consolidatedInto: hq.id,
+    });
+    expect((await invoice(hq.id, '2026-11')).body.consolidated).toEqual({
+      total: '0.25',
+      currency: 'EUR',
+      branches: [{ customerId: joining.id, name: 'Joining site', total: '0.25' }],
     });
   });
 

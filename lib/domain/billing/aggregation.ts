@@ -124,6 +124,11 @@ async function readCustomersOf(ctx: ServiceContext, ids: readonly string[]) {
   return found;
 }
 
+/** Whether a branch's charges counted now go into this main office's consolidated invoice. */
+export const consolidates = (mainOffice: CustomerRecord): boolean =>
+  mainOffice.status === 'active' &&
+  mainOffice.additionalInfo.officeHierarchy.invoicing === 'consolidated';
+
 function targetOf(
   customer: CustomerRecord,
   charge: Charge,
@@ -131,14 +136,11 @@ function targetOf(
 ): InvoiceTarget {
   const mainOfficeId = mainOfficeOf(customer);
   const mainOffice = mainOfficeId ? mainOffices.get(mainOfficeId) : undefined;
-  const consolidates =
-    mainOffice?.status === 'active' &&
-    mainOffice.additionalInfo.officeHierarchy.invoicing === 'consolidated';
   return {
     customer,
     period: charge.period ?? periodOf(new Date(charge.occurredAt), customer.timezone),
     fixedPeriod: charge.period !== null,
-    consolidatedInto: consolidates && mainOfficeId ? mainOfficeId : null,
+    consolidatedInto: mainOffice && consolidates(mainOffice) ? mainOffice.id : null,
   };
 }
 

@@ -1,4 +1,5 @@
-import { customers } from '../../data/customer.js';
+import { createHash } from 'node:crypto';
+import { customers, mainOfficeOf, readCustomer } from '../../data/customer.js';
 import {
   billingPeriods,
   type ConsolidationPart,
@@ -15,13 +16,15 @@ import { type ETag, etagOf } from '../../data/versioning.js';
 import { chargeKinds, type InvoiceView } from '../../schemas/billing.js';
 import type { ServiceContext } from '../../service-context.js';
 import { type Caller, readVisibleCustomer, visibleOrNotFound } from '../access.js';
+import { consolidates } from './aggregation.js';
 import { formatMicros } from './amounts.js';
 
 /**
  * One invoice (§9) in one round trip: the customer, its invoice and the period's state
  * read together, and beside them the parts of a consolidated invoice the customer may
  * head (16 small queries, empty for anyone but a main office under consolidated
- * invoicing). A period without charges yet answers its empty open invoice.
+ * invoicing). A period without charges yet answers its empty open invoice; a branch's
+ * takes a second round trip, for its main office.
  */
 export async function readInvoice(
   ctx: ServiceContext,
@@ -35,8 +38,14 @@ export async function readInvoice(
     queryConsolidationParts(ctx.db, customerId, period),
   ]);
   const customer = visibleOrNotFound(caller, customers.from(items, customerKey(customerId)));
+  const stored = invoices.from(items, invoiceKey(customerId, period));
+  // A branch's invoice without charges yet shows where its first one would go: a second
+  // read, of its main office, on this path only.
+  const mainOfficeId = stored ? null : mainOfficeOf(customer);
+  const mainOffice = mainOfficeId ? await readCustomer(ctx.db, mainOfficeId) : undefined;
   const record =
-    invoices.from(items, invoiceKey(customerId, period)) ?? emptyInvoice(customer, period);
+    stored ??
+    emptyInvoice(customer, period, mainOffice && consolidates(mainOffice) ? mainOffice.id : null);
   const closed = isClosed(billingPeriods.from(items, periodKey));
   const heads =
     parts.length > 0 ||
@@ -46,14 +55,17 @@ export async function readInvoice(
     ...viewOf(record, closed),
     ...(heads ? { consolidated: consolidatedView(record, parts) } : {}),
   };
-  // Every change of what is shown adds at least 1 to this sum: a count, a branch's count,
-  // the close, or a change of the customer (its invoicing decides whether `consolidated` shows).
-  const changes =
-    record.version +
-    parts.reduce((sum, part) => sum + part.chargeCount, 0) +
-    (closed ? 1 : 0) +
-    customer.version;
-  return { invoice, etag: etagOf(changes) };
+  // What is shown changes only with one of these, each of which only grows: a count, a
+  // branch's count, the close, the customer (its invoicing decides whether `consolidated`
+  // shows) and, on an empty branch invoice, its main office (where charges would go).
+  const changes = [
+    record.version,
+    parts.reduce((sum, part) => sum + part.chargeCount, 0),
+    closed,
+    customer.version,
+    mainOffice?.version ?? '-',
+  ];
+  return { invoice, etag: etagOfState(changes) };
 }
 
 /**
@@ -89,9 +101,19 @@ export async function listInvoices(
 const isClosed = (state: { readonly closedAt: string | null } | undefined): boolean =>
   (state?.closedAt ?? null) !== null;
 
+/** An ETag naming a state by what it is made of: 48 bits of its digest, so 15 digits at most. */
+const etagOfState = (state: readonly unknown[]): ETag =>
+  etagOf(
+    Number.parseInt(
+      createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 12),
+      16,
+    ),
+  );
+
 const emptyInvoice = (
   customer: { readonly id: string; readonly currency: string },
   period: string,
+  consolidatedInto: string | null,
 ): InvoiceRecord => ({
   customerId: customer.id,
   period,
@@ -103,7 +125,7 @@ const emptyInvoice = (
   manualMicros: 0n,
   chargeCount: 0,
   version: 0,
-  consolidatedInto: null,
+  consolidatedInto,
 });
 
 function viewOf(record: InvoiceRecord, closed: boolean): InvoiceView {

@@ -95,14 +95,42 @@ describe('readInvoice', () => {
       chargeCount: 0,
       consolidatedInto: null,
     });
-    // No count yet: the customer's version alone (4 in the fixture).
-    expect(etag).toBe('"4"');
+    expect(etag).toMatch(/^"\d{1,15}"$/);
     expect(gets()).toEqual([]);
     expect(batchGets()).toEqual([
       [customerKey('c1'), invoiceKey('c1', '2026-11'), periodKey('2026-11', 'c1')],
     ]);
     // One query per shard of the consolidated parts, all sent beside the BatchGetItem.
     expect(queries()).toHaveLength(16);
+  });
+
+  it('changes the ETag of an empty invoice with the customer’s version', async () => {
+    store(customerItem(customer('c1', { version: 4 })));
+    const before = (await readInvoice(unitContext, admin, 'c1', '2026-11')).etag;
+    store(customerItem(customer('c1', { version: 5 })));
+    expect((await readInvoice(unitContext, admin, 'c1', '2026-11')).etag).not.toBe(before);
+  });
+
+  it('reads the main office for a branch’s empty invoice, which names it while it consolidates', async () => {
+    store(
+      customerItem(mainOffice('hq', { hierarchy: { invoicing: 'consolidated' } })),
+      customerItem(branchOf('br', 'hq')),
+      customerItem(
+        mainOffice('hq2', { status: 'terminated', hierarchy: { invoicing: 'consolidated' } }),
+      ),
+      customerItem(branchOf('late', 'hq2')),
+    );
+    const { invoice, etag } = await readInvoice(unitContext, admin, 'br', '2026-11');
+    expect(invoice.consolidatedInto).toBe('hq');
+    expect(gets()).toEqual([customerKey('hq')]);
+    expect(
+      (await readInvoice(unitContext, admin, 'late', '2026-11')).invoice.consolidatedInto,
+    ).toBeNull();
+
+    store(customerItem(mainOffice('hq', { version: 9, hierarchy: { invoicing: 'individual' } })));
+    const individual = await readInvoice(unitContext, admin, 'br', '2026-11');
+    expect(individual.invoice.consolidatedInto).toBeNull();
+    expect(individual.etag).not.toBe(etag);
   });
 
   it('shows the counted totals exactly, by kind, and the period closed once its shard carries closedAt', async () => {
