@@ -117,10 +117,19 @@ async function aggregation(bench: BenchRuntime) {
   const hqInvoice = (await bench.call('GET', `/customers/${hq}/invoices/2026-11`)).json;
   const total = [...expected.values()].reduce((sum, value) => sum + value, 0n);
   const exact = hqInvoice.consolidated.total === formatMicros(total);
-  for (const id of branches.slice(0, 10)) {
+  // Every invoice, and every part of the consolidated one (checked after the clock stopped).
+  const parts = new Map<string, string>(
+    hqInvoice.consolidated.branches.map((part: { customerId: string; total: string }) => [
+      part.customerId,
+      part.total,
+    ]),
+  );
+  for (const id of members) {
     const answer = (await bench.call('GET', `/customers/${id}/invoices/2026-11`)).json;
-    if (answer.total !== formatMicros(expected.get(id) ?? 0n))
-      throw new Error(`branch ${id} is not exact`);
+    const want = formatMicros(expected.get(id) ?? 0n);
+    if (answer.total !== want) throw new Error(`invoice of ${id} is ${answer.total}, not ${want}`);
+    if (id !== hq && parts.get(id) !== want)
+      throw new Error(`part of ${id} is ${parts.get(id)}, not ${want}`);
   }
   if (!exact)
     throw new Error(

@@ -425,45 +425,67 @@ describe('the consolidated invoice', () => {
   });
 
   it('reads a consolidated total equal to the sum of its parts while charges are in flight, and exact once settled', async () => {
-    const { hq, branches } = await consolidatedGroup(8);
+    const { hq, branches } = await consolidatedGroup(12);
     const members = [hq, ...branches];
     const amounts = Array.from(
-      { length: 120 },
+      { length: 160 },
       (_, index) => `0.${String(index * 37 + 1).padStart(6, '0')}`,
     );
+    const expected = new Map<string, bigint>();
+    let sent = 0n;
     let writing = true;
     const writer = (async () => {
       for (let start = 0; start < amounts.length; start += 8) {
         await Promise.all(
-          amounts
-            .slice(start, start + 8)
-            .map((amount, offset) =>
-              charge(
-                (members[(start + offset) % members.length] as CreatedCustomer).id,
-                usage(amount),
-              ),
-            ),
+          amounts.slice(start, start + 8).map((amount, offset) => {
+            const { id } = members[(start + offset) % members.length] as CreatedCustomer;
+            expected.set(id, (expected.get(id) ?? 0n) + microsOf(amount));
+            sent += microsOf(amount);
+            return charge(id, usage(amount));
+          }),
         );
       }
       writing = false;
     })();
+    // Each read is a consistent sum, never more than was sent before it answered, and no
+    // total or part ever goes back (charges are only added).
+    const seen = new Map<string, bigint>();
+    const neverBack = (key: string, micros: bigint) => {
+      expect(micros).toBeGreaterThanOrEqual(seen.get(key) ?? 0n);
+      seen.set(key, micros);
+    };
     let reads = 0;
     while (writing) {
       const { consolidated, total } = (await invoice(hq.id, '2026-11')).body;
+      const ceiling = sent;
       const parts = consolidated.branches.reduce(
-        (sum: bigint, branch: { total: string }) => sum + microsOf(branch.total),
+        (sum: bigint, branch: { customerId: string; total: string }) => {
+          neverBack(branch.customerId, microsOf(branch.total));
+          return sum + microsOf(branch.total);
+        },
         microsOf(total),
       );
       expect(microsOf(consolidated.total)).toBe(parts);
+      expect(microsOf(consolidated.total)).toBeLessThanOrEqual(ceiling);
+      neverBack('consolidated', microsOf(consolidated.total));
       reads += 1;
     }
     await writer;
     await api.runtime.streamsIdle();
     expect(reads).toBeGreaterThan(0);
-    const expected = amounts.reduce((sum, amount) => sum + microsOf(amount), 0n);
-    const settled = (await invoice(hq.id, '2026-11')).body.consolidated;
-    expect(settled.total).toBe(formatMicros(expected));
-    expect(settled.branches).toHaveLength(8);
+    const settled = (await invoice(hq.id, '2026-11')).body;
+    expect(settled.consolidated.total).toBe(formatMicros(sent));
+    expect(settled.total).toBe(formatMicros(expected.get(hq.id) ?? 0n));
+    expect(
+      Object.fromEntries(
+        settled.consolidated.branches.map((part: { customerId: string; total: string }) => [
+          part.customerId,
+          part.total,
+        ]),
+      ),
+    ).toEqual(
+      Object.fromEntries(branches.map((b) => [b.id, formatMicros(expected.get(b.id) ?? 0n)])),
+    );
   });
 
   it('moves no total already counted when a branch leaves, the HQ switches to individual, or the HQ is terminated', async () => {
