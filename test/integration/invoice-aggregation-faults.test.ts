@@ -18,6 +18,8 @@ import {
   type CreatedCustomer,
   createConsolidatedGroup,
   createCustomer,
+  linkBranch,
+  patchPanel,
 } from './support/customers.js';
 import { injectFaults } from './support/faults.js';
 import { startTestApi, type TestApi } from './support/local-api.js';
@@ -316,16 +318,19 @@ describe('a poison record', () => {
 });
 
 describe('totals', () => {
-  it('equal the exact sums of random charges delivered in random batches, some twice (property)', async () => {
+  it('equal the exact sums of random charges delivered in random batches, some twice, over random branch membership (property)', async () => {
     const { hq, branches } = await createConsolidatedGroup(api, 'Property HQ', ['P1', 'P2', 'P3']);
-    const members = [hq, ...branches];
-    const loner = await createCustomer(api, api.tokens.admin, { name: 'Alone' });
-    members.push(loner);
+    const loner = await createCustomer(api, api.tokens.admin, { name: 'P4' });
+    const candidates = [...branches, loner];
+    const members = [hq, ...candidates];
+    const linked = new Set(branches.map((b) => b.id));
     const expected = new Map<string, Map<Charge['kind'], bigint>>(
       members.map((m) => [m.id, new Map(chargeKinds.map((kind) => [kind, 0n]))]),
     );
-    // A branch has a part on the HQ's invoice once any charge of it was counted.
-    const charged = new Set<string>();
+    // A candidate's part on the HQ's invoice: its charges counted while it was a branch.
+    const parts = new Map<string, bigint>();
+    // Where each candidate's invoice says its charges go: set by the last count.
+    const consolidatedInto = new Map<string, string | null>();
     const totalOf = (customerId: string) =>
       [...(expected.get(customerId)?.values() ?? [])].reduce((sum, part) => sum + part, 0n);
     const amount = fc
@@ -343,6 +348,7 @@ describe('totals', () => {
       .filter(({ text }) => /^\d{1,9}(\.|$)/.test(text));
     await fc.assert(
       fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: candidates.length, maxLength: candidates.length }),
         fc.array(
           fc.tuple(
             fc.integer({ min: 0, max: members.length - 1 }),
@@ -352,7 +358,20 @@ describe('totals', () => {
           { minLength: 1, maxLength: 25 },
         ),
         fc.integer({ min: 1, max: 10 }),
-        async (picks, batchSize) => {
+        async (membership, picks, batchSize) => {
+          // This run's group: each candidate linked or unlinked as drawn.
+          for (const [index, candidate] of candidates.entries()) {
+            const wanted = membership[index] === true;
+            if (wanted === linked.has(candidate.id)) continue;
+            const answer = wanted
+              ? await linkBranch(api, api.tokens.admin, candidate.id, hq.id)
+              : await patchPanel(api, api.tokens.admin, candidate.id, {
+                  officeHierarchy: { enabled: false },
+                });
+            expect(answer.status).toBe(200);
+            if (wanted) linked.add(candidate.id);
+            else linked.delete(candidate.id);
+          }
           // Only a manual charge may be negative (a credit).
           const list = picks.map(([member, { text, negative }, kind]) =>
             chargeOf(
@@ -362,9 +381,14 @@ describe('totals', () => {
             ),
           );
           for (const charge of list) {
+            const micros = microsOf(charge.amount);
             const byKind = expected.get(charge.customerId);
-            byKind?.set(charge.kind, (byKind.get(charge.kind) ?? 0n) + microsOf(charge.amount));
-            charged.add(charge.customerId);
+            byKind?.set(charge.kind, (byKind.get(charge.kind) ?? 0n) + micros);
+            if (charge.customerId === hq.id) continue;
+            const inGroup = linked.has(charge.customerId);
+            consolidatedInto.set(charge.customerId, inGroup ? hq.id : null);
+            if (inGroup)
+              parts.set(charge.customerId, (parts.get(charge.customerId) ?? 0n) + micros);
           }
           const records = await recorded(list);
           for (let start = 0; start < records.length; start += batchSize) {
@@ -374,9 +398,9 @@ describe('totals', () => {
           }
           await api.runtime.streamsIdle();
           for (const member of members) {
-            const { total, totalsByKind } = await invoiceOf(member.id);
-            expect(total).toBe(formatMicros(totalOf(member.id)));
-            expect(totalsByKind).toEqual(
+            const invoice = await invoiceOf(member.id);
+            expect(invoice.total).toBe(formatMicros(totalOf(member.id)));
+            expect(invoice.totalsByKind).toEqual(
               Object.fromEntries(
                 chargeKinds.map((kind) => [
                   kind,
@@ -384,11 +408,12 @@ describe('totals', () => {
                 ]),
               ),
             );
+            if (consolidatedInto.has(member.id))
+              expect(invoice.consolidatedInto).toBe(consolidatedInto.get(member.id));
           }
           const { consolidated } = await invoiceOf(hq.id);
-          const [, ...branches] = members.slice(0, 4);
           expect(consolidated.total).toBe(
-            formatMicros(branches.reduce((sum, m) => sum + totalOf(m.id), totalOf(hq.id))),
+            formatMicros([...parts.values()].reduce((sum, part) => sum + part, totalOf(hq.id))),
           );
           expect(
             Object.fromEntries(
@@ -398,11 +423,7 @@ describe('totals', () => {
               ]),
             ),
           ).toEqual(
-            Object.fromEntries(
-              branches
-                .filter((m) => charged.has(m.id))
-                .map((m) => [m.id, formatMicros(totalOf(m.id))]),
-            ),
+            Object.fromEntries([...parts].map(([id, micros]) => [id, formatMicros(micros)])),
           );
         },
       ),
