@@ -11,9 +11,9 @@ import { sharedServiceContext } from '../../lib/service-context.js';
 export const handler = async (): Promise<void> => {
   const ctx = sharedServiceContext();
   const period = previousPeriod(periodOf(ctx.now(), 'UTC'));
-  const { job, started } = await startPeriodClose(ctx, period);
+  const { close, started } = await startPeriodClose(ctx, period);
   logger.info(started ? 'Period close started' : 'Period close was started before', {
     period,
-    status: job.status,
+    status: close.status,
   });
 };

@@ -70,11 +70,17 @@ export const consolidationParts = defineEntity({
   keyOf: (part) => consolidationPartKey(part.mainOfficeId, part.period, part.branchId),
 });
 
-/** One shard of a period's state; a period is closed when its shards carry `closedAt`. */
+/**
+ * One shard of a period's state; a period is closed when its shards carry `closedAt`.
+ * `recurringCounted` is how many of the close's recurring charges the aggregation has
+ * counted for this shard's customers: the close waits until the 16 add up to the
+ * charges it wrote, so a closed invoice holds them all.
+ */
 const billingPeriodSchema = z.object({
   period: z.string(),
   shard: z.number().int(),
   closedAt: z.string().nullable().default(null),
+  recurringCounted: z.number().int().default(0),
 });
 
 export const billingPeriods = defineEntity({

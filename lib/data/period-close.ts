@@ -9,7 +9,8 @@ export const periodCloseStartCursor = 'START';
  * The monthly close of one period (§9). Each stream record of the job charges one page
  * of assigned DIDs and advances `shard`/`cursor` in the same transaction as those
  * charges; that change is the record that runs the next page. When the last shard is
- * done the period's state shards are closed with the job, in one transaction.
+ * done and the aggregation has counted every charge written, the period's state shards
+ * are closed with the job, in one transaction.
  */
 const periodCloseSchema = z.object({
   period: z.string(),

@@ -97,7 +97,10 @@ export const periodCloseParams = z.strictObject({ period: periodSchema });
 export const periodCloseSchema = z
   .object({
     period: z.string(),
-    status: z.enum(['running', 'closed']),
+    status: z.enum(['running', 'counting', 'closed']).meta({
+      description:
+        'running: charging the assigned DIDs; counting: every recurring charge written, the invoices not yet holding them all; closed: the invoices closed with them',
+    }),
     shardsDone: z
       .number()
       .int()
@@ -107,6 +110,10 @@ export const periodCloseSchema = z
       .number()
       .int()
       .meta({ description: 'Recurring DID charges written so far' }),
+    recurringChargesCounted: z
+      .number()
+      .int()
+      .meta({ description: 'Of those, the charges counted on their invoices' }),
     startedAt: z.string(),
     closedAt: z.string().nullable(),
   })

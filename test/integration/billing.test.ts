@@ -270,6 +270,7 @@ async function closeShardOf(customerId: string, period: string) {
           period,
           shard: billingShardOf(customerId),
           closedAt: new Date().toISOString(),
+          recurringCounted: 0,
         }),
       }),
     );

@@ -40,7 +40,8 @@ describe('a job record delivered twice', () => {
   it('advances the job once: a late delivery does not set it back', async () => {
     const late = contextOf();
     const other = contextOf();
-    const { job: first } = await startPeriodClose(late, '2026-08');
+    await startPeriodClose(late, '2026-08');
+    const first = await jobOf(late, '2026-08');
 
     // While the late delivery is between its read and its write, another delivery of
     // the same record, and then the next record, run to the end.

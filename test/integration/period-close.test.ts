@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sharedDb } from '../../lib/data/client.js';
 import { periodEndedEverywhereAt } from '../../lib/domain/billing/period-close.js';
 import { previousPeriod } from '../../lib/domain/billing/periods.js';
@@ -79,6 +79,7 @@ describe('closing a period', () => {
       status: 'closed',
       shardsDone: 16,
       recurringCharges: 3,
+      recurringChargesCounted: 3,
       closedAt: expect.any(String),
     });
     expect(await invoice(two.customer.id, '2026-10')).toMatchObject({
@@ -107,6 +108,63 @@ describe('closing a period', () => {
     await api.runtime.streamsIdle();
     expect(await recurringCharges(two.customer.id)).toHaveLength(2);
     expect((await invoice(two.customer.id, '2026-10')).body.total).toBe('3.18');
+  });
+
+  it('closes the invoices only once they hold every recurring charge: counting until the aggregation has counted them', async () => {
+    const holders = await Promise.all([holder(paidBatch, 2), holder(paidBatch, 1)]);
+    await api.runtime.streamsIdle();
+    // The aggregation's first transaction for this close's charges waits at the gate.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let held = false;
+    const remove = injectFaults(sharedDb().client, {
+      applies: (command, input) =>
+        command === 'TransactWriteItemsCommand' &&
+        JSON.stringify(input).includes('countedIn') &&
+        JSON.stringify(input).includes('did-recurring-2026-07'),
+      before: async () => {
+        held = true;
+        await gate;
+      },
+    });
+    try {
+      expect((await close('2026-07')).status).toBe(202);
+      await vi.waitFor(
+        async () => {
+          expect(held).toBe(true);
+          expect((await job('2026-07')).body).toMatchObject({ shardsDone: 16 });
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      // Time for the job's last record to be handled (it would close the period here).
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Every number of the table is charged, these holders' among them.
+      const counting = (await job('2026-07')).body;
+      expect(counting).toMatchObject({ status: 'counting', closedAt: null });
+      expect(counting.recurringCharges).toBeGreaterThanOrEqual(3);
+      expect(counting.recurringChargesCounted).toBeLessThan(counting.recurringCharges);
+      for (const { customer } of holders) {
+        expect((await invoice(customer.id, '2026-07')).body.status).toBe('open');
+      }
+    } finally {
+      open();
+      remove();
+    }
+    await api.runtime.streamsIdle();
+    const closed = (await job('2026-07')).body;
+    expect(closed).toMatchObject({ status: 'closed' });
+    expect(closed.recurringChargesCounted).toBe(closed.recurringCharges);
+    const [two, one] = holders;
+    expect((await invoice(two?.customer.id ?? '', '2026-07')).body).toMatchObject({
+      status: 'closed',
+      total: '3.18',
+    });
+    expect((await invoice(one?.customer.id ?? '', '2026-07')).body).toMatchObject({
+      status: 'closed',
+      total: '1.59',
+    });
   });
 
   it('counts a charge of a closed period in the next open one', async () => {

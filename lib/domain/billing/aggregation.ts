@@ -18,6 +18,7 @@ import { transactReportingFailures, type WriteRequest } from '../../data/table.j
 import { retryOnWriteConflict } from '../../data/write-conflicts.js';
 import type { ServiceContext } from '../../service-context.js';
 import { microsOf } from './amounts.js';
+import { closePeriodWhenCounted } from './period-close.js';
 import { nextPeriod, periodOf } from './periods.js';
 
 /**
@@ -26,8 +27,9 @@ import { nextPeriod, periodOf } from './periods.js';
  * A stream batch's charges are grouped by invoice (customer and period) and each group
  * is one transaction: the invoice's totals `ADD`ed, the branch's part of its main
  * office's consolidated invoice `ADD`ed when it is consolidated, the period's shard
- * checked open, and every charge of the group marked `countedIn` on condition that it
- * is not yet. A charge delivered twice, retried after a crash, or seen by two
+ * checked open (for the close's own charges: its count of them `ADD`ed, which the close
+ * waits for), and every charge of the group marked `countedIn` on condition that it is
+ * not yet. A charge delivered twice, retried after a crash, or seen by two
  * consumers at once fails its marker's condition and is dropped from the group, which
  * is sent again without it: counted once, never lost.
  */
@@ -110,6 +112,13 @@ export async function countCharges(
       await countGroup(ctx, target, grouped.slice(start, start + chargesPerTransaction));
     }
   }
+  // After the counts are written: the close waiting for them may be done now.
+  const closing = new Set(
+    [...groups.values()]
+      .filter(({ target }) => target.fixedPeriod)
+      .map(({ target }) => target.period),
+  );
+  for (const period of closing) await closePeriodWhenCounted(ctx, period);
   return uncountable;
 }
 
@@ -179,12 +188,16 @@ function groupWrites(target: InvoiceTarget, period: string, grouped: readonly Ch
     const attribute = kindTotalAttribute(charge.kind);
     totals.set(attribute, (totals.get(attribute) ?? 0n) + micros);
   }
-  const periodOpen = target.fixedPeriod
-    ? undefined
-    : billingPeriods.check(
-        billingPeriodKey(period, billingShardOf(customer.id)),
-        notExists('closedAt'),
-      );
+  const shard = billingShardOf(customer.id);
+  // A charge of a fixed period (the close's) is counted there, and counted for the close
+  // that waits for it; any other is counted in an open period.
+  const periodState = target.fixedPeriod
+    ? billingPeriods.update(billingPeriodKey(period, shard), {
+        set: { period, shard },
+        add: { recurringCounted: grouped.length },
+      })
+    : billingPeriods.check(billingPeriodKey(period, shard), notExists('closedAt'));
+  const periodOpen = target.fixedPeriod ? undefined : periodState;
   const markers = grouped.map((charge) =>
     charges.update(
       chargeKey(charge.customerId, charge.id),
@@ -218,6 +231,6 @@ function groupWrites(target: InvoiceTarget, period: string, grouped: readonly Ch
   return {
     periodOpen,
     markers,
-    all: [...(periodOpen ? [periodOpen] : []), invoice, ...part, ...markers],
+    all: [periodState, invoice, ...part, ...markers],
   };
 }

@@ -2,9 +2,15 @@ import { charges } from '../../data/charge.js';
 import { customerDids } from '../../data/customer-did.js';
 import { and, eq, notExists } from '../../data/expressions.js';
 import { billingPeriods } from '../../data/invoice.js';
-import { assignedDidsPartition, billingShardCount, periodCloseKey } from '../../data/keys.js';
+import {
+  assignedDidsPartition,
+  billingPeriodKey,
+  billingShardCount,
+  periodCloseKey,
+} from '../../data/keys.js';
 import { type PeriodClose, periodCloseStartCursor, periodCloses } from '../../data/period-close.js';
 import {
+  batchGetItems,
   queryItems,
   transactReportingFailures,
   WriteConflict,
@@ -41,7 +47,7 @@ export function periodEndedEverywhereAt(period: string): Date {
 export async function startPeriodClose(
   ctx: ServiceContext,
   period: string,
-): Promise<{ readonly job: PeriodClose; readonly started: boolean }> {
+): Promise<{ readonly close: PeriodCloseView; readonly started: boolean }> {
   const now = ctx.now();
   if (now < periodEndedEverywhereAt(period)) {
     throw new AppError(
@@ -60,28 +66,44 @@ export async function startPeriodClose(
   };
   return retryOnWriteConflict(async () => {
     const outcome = await writeItem(ctx.db, periodCloses.put(job, { condition: notExists('pk') }));
-    if (outcome.written) return { job, started: true };
-    // Refused without the item it was refused for: it changed meanwhile; read again.
-    if (!outcome.current) throw new WriteConflict();
-    return { job: periodCloses.parse(outcome.current), started: false };
+    if (outcome.written) return { close: viewOfPeriodClose(job, 0), started: true };
+    const { job: current, counted } = await readJobAndCounted(ctx, period);
+    // Refused for a job that is not there: it changed meanwhile; try again.
+    if (!current) throw new WriteConflict();
+    return { close: viewOfPeriodClose(current, counted), started: false };
   });
+}
+
+const periodStateKeys = (period: string) =>
+  Array.from({ length: billingShardCount }, (_, shard) => billingPeriodKey(period, shard));
+
+/** The job and how many of its charges are counted: one BatchGetItem of 17 items. */
+async function readJobAndCounted(ctx: ServiceContext, period: string) {
+  const items = await batchGetItems(ctx.db, [periodCloseKey(period), ...periodStateKeys(period)]);
+  const counted = periodStateKeys(period).reduce(
+    (sum, key) => sum + (billingPeriods.from(items, key)?.recurringCounted ?? 0),
+    0,
+  );
+  return { job: periodCloses.from(items, periodCloseKey(period)), counted };
 }
 
 export async function readPeriodClose(
   ctx: ServiceContext,
   period: string,
 ): Promise<PeriodCloseView> {
-  const job = await periodCloses.get(ctx.db, periodCloseKey(period));
+  const { job, counted } = await readJobAndCounted(ctx, period);
   if (!job) throw notFound(`Period ${period} has no close.`);
-  return viewOfPeriodClose(job);
+  return viewOfPeriodClose(job, counted);
 }
 
-export const viewOfPeriodClose = (job: PeriodClose): PeriodCloseView => ({
+const viewOfPeriodClose = (job: PeriodClose, counted: number): PeriodCloseView => ({
   period: job.period,
-  status: job.status,
+  status:
+    job.status === 'closed' ? 'closed' : job.shard >= billingShardCount ? 'counting' : 'running',
   shardsDone: Math.min(job.shard, billingShardCount),
   shardCount: billingShardCount,
   recurringCharges: job.recurringCharges,
+  recurringChargesCounted: counted,
   startedAt: job.startedAt,
   closedAt: job.closedAt,
 });
@@ -96,7 +118,7 @@ export const viewOfPeriodClose = (job: PeriodClose): PeriodCloseView => ({
 export async function continuePeriodClose(ctx: ServiceContext, image: PeriodClose): Promise<void> {
   const job = await periodCloses.get(ctx.db, periodCloseKey(image.period));
   if (job?.status !== 'running' || job.shard !== image.shard || job.cursor !== image.cursor) return;
-  if (job.shard >= billingShardCount) return closePeriod(ctx, job);
+  if (job.shard >= billingShardCount) return closePeriodWhenCounted(ctx, job.period);
 
   const page = await queryItems(ctx.db, {
     index: 'assignedDids',
@@ -139,18 +161,29 @@ export async function continuePeriodClose(ctx: ServiceContext, image: PeriodClos
   }
 }
 
-/** The last step: every shard of the period's state closed, with the job, in one transaction. */
-async function closePeriod(ctx: ServiceContext, job: PeriodClose): Promise<void> {
+/**
+ * The last step, once every shard is charged and every charge written is counted: the
+ * job and the period's state shards closed in one transaction, so a closed invoice
+ * holds its recurring charges. Run by the job's record after its last shard and after
+ * each aggregation batch that counted recurring charges of the period; each reads
+ * after its own write, so the later of the two sees both done.
+ */
+export async function closePeriodWhenCounted(ctx: ServiceContext, period: string): Promise<void> {
+  const { job, counted } = await readJobAndCounted(ctx, period);
+  if (job?.status !== 'running' || job.shard < billingShardCount) return;
+  if (counted < job.recurringCharges) return;
   const closedAt = ctx.now().toISOString();
-  // A failure can only be the job's condition: another delivery closed it already.
-  await transactReportingFailures(ctx.db, [
-    periodCloses.update(
-      periodCloseKey(job.period),
-      { set: { status: 'closed', closedAt } },
-      { condition: and(eq('status', 'running'), eq('shard', job.shard)) },
-    ),
-    ...Array.from({ length: billingShardCount }, (_, shard) =>
-      billingPeriods.put({ period: job.period, shard, closedAt }),
-    ),
-  ]);
+  // A failure can only be the job's condition: another run closed it already.
+  await retryOnWriteConflict(() =>
+    transactReportingFailures(ctx.db, [
+      periodCloses.update(
+        periodCloseKey(period),
+        { set: { status: 'closed', closedAt } },
+        { condition: and(eq('status', 'running'), eq('shard', job.shard)) },
+      ),
+      ...periodStateKeys(period).map((key, shard) =>
+        billingPeriods.update(key, { set: { period, shard, closedAt } }),
+      ),
+    ]),
+  );
 }

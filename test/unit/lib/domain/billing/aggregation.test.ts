@@ -248,7 +248,7 @@ describe('countCharges, write by write', () => {
     expect(transaction).toHaveLength(4);
   });
 
-  it('counts a charge of a fixed period in that period, without the shard check, apart from the others', async () => {
+  it('counts a charge of a fixed period in that period, adding it to the shard’s count for the close instead of checking it open', async () => {
     store(customerItem(customer('c1')));
     const recurring = chargeOf('c1', '0.5', { kind: 'did_recurring', period: '2026-10' });
     const usage = chargeOf('c1', '1');
@@ -260,7 +260,13 @@ describe('countCharges, write by write', () => {
     expect(keysOf(fixed)).toEqual(
       expect.arrayContaining([invoiceKey('c1', '2026-10'), chargeKey('c1', recurring.id)]),
     );
-    expect(fixed?.some((write) => write.key?.pk.startsWith('BILLING_PERIOD#'))).toBe(false);
+    expect(at(fixed, billingPeriodKey('2026-10', billingShardOf('c1')))).toEqual({
+      kind: 'Update',
+      key: billingPeriodKey('2026-10', billingShardOf('c1')),
+      added: { recurringCounted: 1 },
+      set: { period: '2026-10', shard: billingShardOf('c1'), entityType: 'billingPeriod' },
+      conditionOn: [],
+    });
     expect(at(fixed, invoiceKey('c1', '2026-10'))?.added).toEqual({
       totalMicros: 500_000n,
       did_recurringMicros: 500_000n,

@@ -50,7 +50,12 @@ const invoiceItem = (customerId: string, period: string, fields: Partial<Invoice
     ...fields,
   }) as Item;
 const periodItem = (period: string, customerId: string, closedAt: string | null) =>
-  billingPeriods.toItem({ period, shard: billingShardOf(customerId), closedAt }) as Item;
+  billingPeriods.toItem({
+    period,
+    shard: billingShardOf(customerId),
+    closedAt,
+    recurringCounted: 0,
+  }) as Item;
 const partOf = (branchId: string, fields: Partial<ConsolidationPart> = {}): ConsolidationPart => ({
   mainOfficeId: 'hq',
   branchId,
