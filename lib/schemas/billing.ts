@@ -99,7 +99,7 @@ export const periodCloseSchema = z
     period: z.string(),
     status: z.enum(['running', 'counting', 'closed']).meta({
       description:
-        'running: charging the assigned DIDs; counting: every recurring charge written, the invoices not yet holding them all; closed: the invoices closed with them',
+        'running: charging the assigned DIDs; counting: every recurring charge written, the period closing once the aggregation has counted them all; closed: the invoices closed, holding them',
     }),
     shardsDone: z
       .number()

@@ -9,14 +9,24 @@ import { defineStreamConsumer } from './consumer-definition.js';
 
 /**
  * §9: every charge recorded reaches its invoice, exactly once (see
- * lib/domain/billing/aggregation.ts). Only the charge's INSERT is delivered: its
- * marker's MODIFY, and everything else, is filtered out before the function runs.
+ * lib/domain/billing/aggregation.ts). Only a charge not counted yet is delivered: its
+ * INSERT, or any later change of it before it is counted (touching it is how an
+ * operator re-drives one whose stream record is gone); its marker's MODIFY, and
+ * everything else, is filtered out before the function runs.
  */
 export const invoiceAggregationConsumer = defineStreamConsumer({
   name: 'invoice-aggregation',
   entry: 'functions/streams/invoice-aggregation.ts',
   filterPatterns: [
-    { eventName: ['INSERT'], dynamodb: { NewImage: { entityType: { S: [entityTypes.charge] } } } },
+    {
+      eventName: ['INSERT', 'MODIFY'],
+      dynamodb: {
+        NewImage: {
+          entityType: { S: [entityTypes.charge] },
+          countedIn: { S: [{ exists: false }] },
+        },
+      },
+    },
   ],
   // Large batches: the charges of one invoice in a batch cost one transaction. A second
   // of gathering makes them large under a steady trickle of charges too (an invoice

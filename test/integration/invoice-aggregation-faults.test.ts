@@ -1,12 +1,12 @@
 import { readFile, rm } from 'node:fs/promises';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Charge, charges } from '../../lib/data/charge.js';
 import { createDocumentClient, sharedDb } from '../../lib/data/client.js';
-import { invoiceKey } from '../../lib/data/keys.js';
+import { chargeKey, invoiceKey } from '../../lib/data/keys.js';
 import { formatMicros, microsOf } from '../../lib/domain/billing/amounts.js';
 import { chargeKinds } from '../../lib/schemas/billing.js';
 import type { ServiceContext } from '../../lib/service-context.js';
@@ -314,6 +314,44 @@ describe('a poison record', () => {
     expect(
       dead.map((record: DynamoDBRecord) => record.dynamodb?.NewImage?.customerId?.S),
     ).not.toContain(customer.id);
+  });
+});
+
+describe('a charge dead-lettered', () => {
+  it('is counted once, after its cause is fixed, when its item is touched (the re-drive once its stream record is gone)', async () => {
+    const customer = await createCustomer(api, api.tokens.admin);
+    const charge = chargeOf(customer.id, '3.3');
+    // Every attempt to count it fails until the fault is removed: it is dead-lettered.
+    const remove = injectFaults(sharedDb().client, {
+      applies: (command, input) =>
+        command === 'TransactWriteItemsCommand' && JSON.stringify(input).includes(customer.id),
+      always: true,
+    });
+    try {
+      await recorded([charge]);
+      await api.runtime.streamsIdle();
+    } finally {
+      remove();
+    }
+    expect(await invoiceOf(customer.id)).toMatchObject({ chargeCount: 0 });
+    expect(await readFile(deadLetterFile, 'utf8')).toContain(customer.id);
+
+    const touch = () =>
+      ctx.db.client.send(
+        new UpdateCommand({
+          TableName: ctx.db.tableName,
+          Key: chargeKey(customer.id, charge.id),
+          UpdateExpression: 'SET redrivenAt = :now',
+          ExpressionAttributeValues: { ':now': new Date().toISOString() },
+        }),
+      );
+    await touch();
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '3.30', chargeCount: 1 });
+    // Counted, a touch is filtered out.
+    await touch();
+    await api.runtime.streamsIdle();
+    expect(await invoiceOf(customer.id)).toMatchObject({ total: '3.30', chargeCount: 1 });
   });
 });
 

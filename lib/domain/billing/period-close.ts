@@ -103,7 +103,8 @@ const viewOfPeriodClose = (job: PeriodClose, counted: number): PeriodCloseView =
   shardsDone: Math.min(job.shard, billingShardCount),
   shardCount: billingShardCount,
   recurringCharges: job.recurringCharges,
-  recurringChargesCounted: counted,
+  // The job and the shards are read side by side: a count may be ahead of the job's.
+  recurringChargesCounted: Math.min(counted, job.recurringCharges),
   startedAt: job.startedAt,
   closedAt: job.closedAt,
 });
