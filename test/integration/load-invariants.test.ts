@@ -64,24 +64,31 @@ const violations = () => invariantViolations(api.runtime, api.tokens);
 
 describe('mixed traffic with races', () => {
   it('answers no 5xx and leaves every invariant intact', async () => {
-    const report = await runLoad({
-      url: api.runtime.url,
-      tokens: api.tokens,
-      seconds: 8,
-      concurrency: 8,
-    });
-    expect(report.serverErrors).toEqual([]);
-    expect(report.breaches).toEqual([]);
-    // The races were met: conflicts answered, customers terminated under the traffic.
-    expect(report.codes['409 customer_terminated']).toBeGreaterThan(0);
-    expect(
-      report.routes.find((route) => route.route === 'POST /customers/{id}/terminate')?.requests,
-    ).toBeGreaterThan(0);
+    // Rounds until the races were met (conflicts answered, customers terminated under
+    // the traffic): which race a short run meets depends on its draws and the machine's pace.
+    let refusedAsTerminated = 0;
+    let terminations = 0;
+    for (let round = 0; round < 4 && (refusedAsTerminated === 0 || terminations === 0); round++) {
+      const report = await runLoad({
+        url: api.runtime.url,
+        tokens: api.tokens,
+        seconds: 8,
+        concurrency: 8,
+      });
+      expect(report.serverErrors).toEqual([]);
+      expect(report.breaches).toEqual([]);
+      refusedAsTerminated += report.codes['409 customer_terminated'] ?? 0;
+      terminations +=
+        report.routes.find((route) => route.route === 'POST /customers/{id}/terminate')?.requests ??
+        0;
+    }
+    expect(refusedAsTerminated).toBeGreaterThan(0);
+    expect(terminations).toBeGreaterThan(0);
     await api.runtime.streamsIdle();
     expect(await violations()).toEqual([]);
     // No stream record was given up on (the poller writes the file only for one).
     expect(existsSync(deadLetterFile)).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe('the checker reports each kind of violation', () => {
