@@ -6,8 +6,8 @@ import { chargeKey, entityTypes } from './keys.js';
 /**
  * A charge (§9) as recorded, beside its customer (`chargeKey`). Charges are written
  * once and changed only by the marker that counts them; invoices are aggregated from
- * their stream records until then. DID assignments write their activation charges in the assignment's
- * own transaction, so a number is never assigned without its charge.
+ * their stream records until then. DID assignments write their activation charges in
+ * the assignment's own transaction, so a number is never assigned without its charge.
  */
 export const chargeSchema = z.object({
   ...chargeFields,

@@ -170,7 +170,8 @@ async function countGroup(
       await retryOnWriteConflict(() => transactReportingFailures(ctx.db, writes.all)),
     );
     if (failed.size === 0) return;
-    if (writes.periodOpen && failed.has(writes.periodOpen)) {
+    // Only an open check can fail here: a fixed period's count has no condition.
+    if (failed.has(writes.periodState)) {
       period = nextPeriod(period);
       continue;
     }
@@ -197,7 +198,6 @@ function groupWrites(target: InvoiceTarget, period: string, grouped: readonly Ch
         add: { recurringCounted: grouped.length },
       })
     : billingPeriods.check(billingPeriodKey(period, shard), notExists('closedAt'));
-  const periodOpen = target.fixedPeriod ? undefined : periodState;
   const markers = grouped.map((charge) =>
     charges.update(
       chargeKey(charge.customerId, charge.id),
@@ -229,7 +229,7 @@ function groupWrites(target: InvoiceTarget, period: string, grouped: readonly Ch
       ]
     : [];
   return {
-    periodOpen,
+    periodState,
     markers,
     all: [periodState, invoice, ...part, ...markers],
   };

@@ -117,9 +117,10 @@ const viewOfPeriodClose = (job: PeriodClose, counted: number): PeriodCloseView =
  * record found it. A record delivered twice, or a stale one, changes nothing.
  */
 export async function continuePeriodClose(ctx: ServiceContext, image: PeriodClose): Promise<void> {
+  // Past the last shard there is no page: the last step reads the job itself.
+  if (image.shard >= billingShardCount) return closePeriodWhenCounted(ctx, image.period);
   const job = await periodCloses.get(ctx.db, periodCloseKey(image.period));
   if (job?.status !== 'running' || job.shard !== image.shard || job.cursor !== image.cursor) return;
-  if (job.shard >= billingShardCount) return closePeriodWhenCounted(ctx, job.period);
 
   const page = await queryItems(ctx.db, {
     index: 'assignedDids',
